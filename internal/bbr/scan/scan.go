@@ -170,6 +170,10 @@ func (s *Scanner) Err() error {
 	return s.err
 }
 
+// Complete reports whether the whole top-level object has been read; only
+// whitespace may follow.
+func (s *Scanner) Complete() bool { return s.err == nil && s.st == stEnd }
+
 // AllDone reports whether every wanted field has a complete value.
 func (s *Scanner) AllDone() bool {
 	for i := range s.fields {

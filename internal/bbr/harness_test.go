@@ -1,0 +1,111 @@
+package bbr
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/igw-dev/igw/internal/envoysim"
+)
+
+// testBBR is a real bbr serving on loopback, reached over real gRPC.
+type testBBR struct {
+	srv    *Server
+	addrs  Addrs
+	client extprocv3.ExternalProcessorClient
+	conn   *grpc.ClientConn
+	stop   context.CancelFunc
+	done   chan error
+}
+
+// startBBR runs bbr with test-friendly defaults changed by edit.
+func startBBR(t testing.TB, edit func(*Options)) *testBBR {
+	t.Helper()
+	o := DefaultOptions()
+	o.BindAddress, o.GRPCPort, o.HealthPort, o.MetricsPort = "127.0.0.1", 0, 0, 0
+	o.SecureServing, o.ConfigMaps, o.LogLevel = false, "false", "error"
+	o.DrainTimeout = 5 * time.Second
+	if edit != nil {
+		edit(o)
+	}
+	srv, err := NewServer(o, "test", io.Discard)
+	if err != nil {
+		t.Fatalf("NewServer: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tb := &testBBR{srv: srv, stop: cancel, done: make(chan error, 1)}
+	go func() { tb.done <- srv.Serve(ctx) }()
+	select {
+	case tb.addrs = <-srv.Ready():
+	case err := <-tb.done:
+		t.Fatalf("bbr did not start: %v", err)
+	}
+	tb.conn, err = grpc.NewClient(tb.addrs.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.client = extprocv3.NewExternalProcessorClient(tb.conn)
+	t.Cleanup(func() { tb.shutdown(t) })
+	return tb
+}
+
+func (tb *testBBR) shutdown(t testing.TB) {
+	if tb.stop == nil {
+		return
+	}
+	tb.stop()
+	tb.stop = nil
+	_ = tb.conn.Close()
+	select {
+	case err := <-tb.done:
+		if err != nil {
+			t.Errorf("bbr stopped with error: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("bbr did not stop within 10s")
+	}
+}
+
+func (tb *testBBR) run(t testing.TB, req envoysim.Request) *envoysim.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := envoysim.Run(ctx, tb.client, req)
+	if err != nil {
+		t.Fatalf("envoysim (%v): %v", req.Mode, err)
+	}
+	return res
+}
+
+// metric returns the text of the metrics lines that start with prefix.
+func (tb *testBBR) metric(t testing.TB, prefix string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + tb.addrs.Metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func jsonHeaders(extra ...[2]string) [][2]string {
+	return append([][2]string{
+		{":method", "POST"}, {":path", "/v1/chat/completions"}, {"content-type", "application/json"},
+		{"x-request-id", "test"},
+	}, extra...)
+}

@@ -1,0 +1,213 @@
+package bbr
+
+import (
+	"time"
+
+	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+)
+
+// fullDuplexChunk: Envoy streams chunks without waiting, and wants each one
+// back as a streamed mutation, after the headers answer. Until the model is
+// known the chunks are held; after, each goes straight back once scanned,
+// so a duplicate model or broken JSON stops the request before its last
+// byte reaches the model server.
+func (s *session) fullDuplexChunk(data []byte, eos bool) error {
+	if s.phase == phaseDecided {
+		if err := s.scanChunk(data, eos); err != nil {
+			return err
+		}
+		if eos {
+			s.phase = phaseDone
+		}
+		return s.send(s.out.streamed(true, data, eos))
+	}
+	if err := s.admit(len(data)); err != nil {
+		return err
+	}
+	s.pending += len(data)
+	s.held = append(s.held, chunk{data, eos})
+	s.heldBytes += len(data)
+	s.h.Metrics.heldBytes(len(data))
+	if err := s.scanChunk(data, eos); err != nil {
+		return err
+	}
+	if eos || s.scanner.AllDone() {
+		if eos {
+			defer func() { s.phase = phaseDone }()
+		}
+		return s.decideAndFlush()
+	}
+	return nil
+}
+
+// streamedChunk: in STREAMED mode Envoy holds each chunk until its answer.
+// When it also sends chunks before the headers answer, that answer can wait
+// for the model and the chunks are acknowledged after it; bbr holds no body
+// bytes, only a count.
+func (s *session) streamedChunk(data []byte, eos bool) error {
+	if s.phase == phaseBody && s.earlyBody {
+		if err := s.admit(len(data)); err != nil {
+			return err
+		}
+		s.acks++
+		s.pending += len(data) // Envoy holds the bytes; bbr only counts them
+		if err := s.scanChunk(data, eos); err != nil {
+			return err
+		}
+		if eos || s.scanner.AllDone() {
+			if eos {
+				defer func() { s.phase = phaseDone }()
+			}
+			return s.decideAndFlush()
+		}
+		return nil
+	}
+	if err := s.scanChunk(data, eos); err != nil {
+		return err
+	}
+	if eos {
+		s.phase = phaseDone
+		s.recordUnroutable()
+	}
+	return s.send(bodyResponse(nil))
+}
+
+// bufferedBody: BUFFERED and BUFFERED_PARTIAL send the body in one message
+// while Envoy still holds the headers, so the decision rides on the body
+// answer.
+func (s *session) bufferedBody(data []byte, eos bool) error {
+	limit := min(len(data), s.h.MaxBodyBytes)
+	if err := s.scanner.Write(data[:limit]); err != nil {
+		return s.reject(rejectScan(err))
+	}
+	if limit < len(data) && !s.scanner.AllDone() {
+		return s.reject(tooLarge(s.h.MaxBodyBytes))
+	}
+	if err := s.scanner.Write(data[limit:]); err != nil {
+		return s.reject(rejectScan(err))
+	}
+	partial := !eos && s.reqMode == procv3.ProcessingMode_BUFFERED_PARTIAL && !s.scanner.Complete()
+	if partial {
+		// The rest of the body goes upstream unseen, and may hold a second
+		// "model" that the model server would obey.
+		return s.reject(rejectf(413, CodePartialBody, "",
+			"request body is larger than the gateway's buffer, so bbr cannot see all of it; send a smaller body or ask the operator for FULL_DUPLEX_STREAMED"))
+	}
+	if err := s.scanner.Finish(); err != nil {
+		return s.reject(rejectScan(err))
+	}
+	d, rej := s.h.Policy.Decide(s.scanner)
+	if rej != nil {
+		return s.reject(rej)
+	}
+	s.recordDecision(d)
+	s.phase = phaseDone
+	return s.send(bodyResponse(&d))
+}
+
+// admit enforces --max-body-bytes on what must be read before a decision.
+func (s *session) admit(n int) error {
+	if s.pending+n > s.h.MaxBodyBytes {
+		return s.reject(tooLarge(s.h.MaxBodyBytes))
+	}
+	return nil
+}
+
+func tooLarge(limit int) *Reject {
+	return rejectf(413, CodeBodyTooLarge, "",
+		"the first %d bytes of the request body do not complete the \"model\" field; send \"model\" earlier in the body or a smaller body", limit)
+}
+
+func (s *session) scanChunk(data []byte, eos bool) error {
+	if err := s.scanner.Write(data); err != nil {
+		return s.reject(rejectScan(err))
+	}
+	if eos {
+		if err := s.scanner.Finish(); err != nil {
+			return s.reject(rejectScan(err))
+		}
+	}
+	return nil
+}
+
+// decideAndFlush sends the headers answer and then everything that waited
+// for it, in order.
+func (s *session) decideAndFlush() error {
+	d, rej := s.h.Policy.Decide(s.scanner)
+	if rej != nil {
+		return s.reject(rej)
+	}
+	s.recordDecision(d)
+	if err := s.send(headersResponse(d.Set, s.present, true)); err != nil {
+		return err
+	}
+	s.phase = phaseDecided
+	for i, c := range s.held {
+		if err := s.send(s.out.streamed(true, c.data, c.eos)); err != nil {
+			return err
+		}
+		s.held[i] = chunk{}
+	}
+	for ; s.acks > 0; s.acks-- {
+		if err := s.send(bodyResponse(nil)); err != nil {
+			return err
+		}
+	}
+	s.h.Metrics.heldBytes(-s.heldBytes)
+	s.held, s.heldBytes = s.held[:0], 0
+	return nil
+}
+
+func (s *session) recordDecision(d Decision) {
+	s.outcome = d.Outcome
+	s.h.Metrics.decided(time.Since(s.start), s.scanner.Offset())
+	s.log.Debug("routing decision", "outcome", d.Outcome, "model", d.Model, "offset", s.scanner.Offset())
+}
+
+func (s *session) recordUnroutable() {
+	s.outcome, s.code = OutcomeUnroutable, "streamed_mode"
+}
+
+// headersResponse answers request headers: set what was decided, remove what
+// the client sent under bbr's names and bbr did not set.
+func headersResponse(set []Header, present []string, clearRoute bool) *extprocv3.ProcessingResponse {
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
+		RequestHeaders: &extprocv3.HeadersResponse{Response: commonResponse(set, present, clearRoute)},
+	}}
+}
+
+func bodyResponse(d *Decision) *extprocv3.ProcessingResponse {
+	body := &extprocv3.BodyResponse{}
+	if d != nil {
+		body.Response = commonResponse(d.Set, nil, true)
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{RequestBody: body}}
+}
+
+func commonResponse(set []Header, present []string, clearRoute bool) *extprocv3.CommonResponse {
+	var m extprocv3.HeaderMutation
+	for _, h := range set {
+		m.SetHeaders = append(m.SetHeaders, setHeader(h.Key, h.Value))
+	}
+	for _, p := range present {
+		if !isSet(set, p) {
+			m.RemoveHeaders = append(m.RemoveHeaders, p)
+		}
+	}
+	c := &extprocv3.CommonResponse{}
+	if len(m.SetHeaders)+len(m.RemoveHeaders) > 0 {
+		c.HeaderMutation = &m
+		c.ClearRouteCache = clearRoute || len(m.RemoveHeaders) > 0
+	}
+	return c
+}
+
+func isSet(set []Header, key string) bool {
+	for _, h := range set {
+		if h.Key == key {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,308 @@
+package bbr
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+
+	"github.com/igw-dev/igw/internal/bbr/scan"
+)
+
+// errDone ends a stream normally after bbr answered the request itself.
+var errDone = errors.New("request answered by bbr")
+
+type phase uint8
+
+const (
+	phaseHeaders phase = iota // waiting for request headers
+	phaseBody                 // reading the body, no decision yet
+	phaseDecided              // decision sent, body still flowing
+	phaseDone                 // request side finished
+)
+
+// chunk is a body piece held until the decision: Envoy wants every piece
+// back, in order, with its own end_of_stream.
+type chunk struct {
+	data []byte
+	eos  bool
+}
+
+// session is one HTTP request's exchange with Envoy: a state machine over
+// the messages of one gRPC stream. It is not safe for concurrent use.
+type session struct {
+	h    *Handler
+	send func(*extprocv3.ProcessingResponse) error
+	log  *slog.Logger
+
+	phase    phase
+	reqMode  procv3.ProcessingMode_BodySendMode
+	respMode procv3.ProcessingMode_BodySendMode
+	// earlyBody: Envoy sends STREAMED chunks before the headers response,
+	// so that response may wait for the model.
+	earlyBody bool
+	observe   bool
+	modeKnown bool
+
+	scanner   *scan.Scanner
+	held      []chunk
+	heldBytes int // bytes in held
+	pending   int // body bytes read before the decision
+	acks      int // STREAMED chunks waiting for a response after the decision
+	passBody  bool
+	present   []string // owned headers the client sent
+	bodyBytes int64
+	start     time.Time
+	outcome   Outcome
+	code      string
+
+	out streamOut
+}
+
+// streamOut is the reusable response for passing a body chunk through, so
+// that a decided stream allocates nothing per chunk.
+type streamOut struct {
+	resp   extprocv3.ProcessingResponse
+	reqB   extprocv3.ProcessingResponse_RequestBody
+	respB  extprocv3.ProcessingResponse_ResponseBody
+	body   extprocv3.BodyResponse
+	common extprocv3.CommonResponse
+	mut    extprocv3.BodyMutation
+	sr     extprocv3.BodyMutation_StreamedResponse
+	srBody extprocv3.StreamedBodyResponse
+}
+
+func (o *streamOut) streamed(request bool, data []byte, eos bool) *extprocv3.ProcessingResponse {
+	o.srBody.Body, o.srBody.EndOfStream = data, eos
+	o.sr.StreamedResponse = &o.srBody
+	o.mut.Mutation = &o.sr
+	o.common.BodyMutation = &o.mut
+	o.body.Response = &o.common
+	if request {
+		o.reqB.RequestBody = &o.body
+		o.resp.Response = &o.reqB
+	} else {
+		o.respB.ResponseBody = &o.body
+		o.resp.Response = &o.respB
+	}
+	return &o.resp
+}
+
+func (s *session) handle(req *extprocv3.ProcessingRequest) error {
+	if !s.modeKnown {
+		s.learnMode(req)
+	}
+	if s.observe {
+		// Envoy ignores answers in observability mode; bbr cannot route.
+		return nil
+	}
+	switch r := req.Request.(type) {
+	case *extprocv3.ProcessingRequest_RequestHeaders:
+		return s.onRequestHeaders(r.RequestHeaders)
+	case *extprocv3.ProcessingRequest_RequestBody:
+		return s.onRequestBody(r.RequestBody.GetBody(), r.RequestBody.GetEndOfStream())
+	case *extprocv3.ProcessingRequest_RequestTrailers:
+		return s.onRequestTrailers()
+	case *extprocv3.ProcessingRequest_ResponseHeaders:
+		return s.send(&extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{
+			ResponseHeaders: &extprocv3.HeadersResponse{}}})
+	case *extprocv3.ProcessingRequest_ResponseBody:
+		return s.onResponseBody(r.ResponseBody.GetBody(), r.ResponseBody.GetEndOfStream())
+	case *extprocv3.ProcessingRequest_ResponseTrailers:
+		return s.send(&extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{
+			ResponseTrailers: &extprocv3.TrailersResponse{}}})
+	}
+	return errProtocol("a ProcessingRequest with no request, headers, body or trailers")
+}
+
+func (s *session) learnMode(req *extprocv3.ProcessingRequest) {
+	s.modeKnown = true
+	s.observe = req.GetObservabilityMode()
+	if pc := req.GetProtocolConfig(); pc != nil {
+		s.reqMode, s.respMode = pc.GetRequestBodyMode(), pc.GetResponseBodyMode()
+		s.earlyBody = pc.GetSendBodyWithoutWaitingForHeaderResponse()
+		return
+	}
+	s.reqMode, s.respMode = s.h.RequestBodyMode, s.h.ResponseBodyMode
+}
+
+func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
+	if s.phase != phaseHeaders {
+		return errProtocol("request headers arrived twice")
+	}
+	s.start = time.Now()
+	s.inspectHeaders(hs)
+	if hs.GetEndOfStream() || s.reqMode == procv3.ProcessingMode_NONE {
+		s.phase, s.outcome = phaseDone, OutcomeNoBody
+		return s.send(headersResponse(nil, s.present, false))
+	}
+	if s.passBody {
+		if rej := s.h.unscannable(s); rej != nil {
+			return s.reject(rej)
+		}
+		s.phase = phaseDecided
+		return s.send(headersResponse(nil, s.present, false))
+	}
+	s.phase = phaseBody
+	s.scanner = s.h.getScanner()
+	switch s.reqMode {
+	case procv3.ProcessingMode_FULL_DUPLEX_STREAMED:
+		return nil // the answer waits for the model
+	case procv3.ProcessingMode_STREAMED:
+		if s.earlyBody {
+			return nil
+		}
+		// Envoy forwards the headers as soon as it has this answer, so
+		// nothing later in the body can change the route.
+		s.h.warnUnroutable()
+	}
+	return s.send(headersResponse(nil, s.present, false))
+}
+
+// inspectHeaders notes what the body handling depends on. Envoy sends
+// lowercase keys, but a hand-written client may not.
+func (s *session) inspectHeaders(hs *extprocv3.HttpHeaders) {
+	for _, h := range hs.GetHeaders().GetHeaders() {
+		key := strings.ToLower(h.GetKey())
+		val := string(h.GetRawValue())
+		if val == "" {
+			val = h.GetValue()
+		}
+		switch key {
+		case "content-encoding":
+			if v := strings.TrimSpace(strings.ToLower(val)); v != "" && v != "identity" {
+				s.passBody, s.code = true, "compressed"
+			}
+		case "content-type":
+			if !isJSONType(val) {
+				s.passBody, s.code = true, "not_json"
+			}
+		case "x-request-id":
+			s.log = s.log.With("request_id", val)
+		}
+		for _, o := range s.h.Policy.Owned() {
+			if key == o {
+				s.present = append(s.present, o)
+			}
+		}
+	}
+}
+
+// isJSONType accepts application/json and any +json type; the body of a
+// form or a file upload is not bbr's to parse.
+func isJSONType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+func (s *session) onRequestBody(data []byte, eos bool) error {
+	s.bodyBytes += int64(len(data))
+	switch {
+	case s.phase == phaseHeaders:
+		return errProtocol("request body before request headers")
+	case s.phase == phaseDone || s.passBody:
+		// Past the end (an Envoy that repeats end_of_stream) or a body
+		// bbr does not read: hand it back untouched.
+		if eos {
+			s.phase = phaseDone
+		}
+		return s.passRequestChunk(data, eos)
+	}
+	switch s.reqMode {
+	case procv3.ProcessingMode_FULL_DUPLEX_STREAMED:
+		return s.fullDuplexChunk(data, eos)
+	case procv3.ProcessingMode_STREAMED:
+		return s.streamedChunk(data, eos)
+	}
+	return s.bufferedBody(data, eos)
+}
+
+func (s *session) onRequestTrailers() error {
+	if s.phase == phaseBody || s.phase == phaseDecided {
+		if err := s.endOfBody(); err != nil {
+			return err
+		}
+	}
+	return s.send(&extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{
+		RequestTrailers: &extprocv3.TrailersResponse{}}})
+}
+
+// endOfBody handles a body that ended with trailers instead of an
+// end_of_stream chunk.
+func (s *session) endOfBody() error {
+	defer func() { s.phase = phaseDone }()
+	if s.passBody {
+		return nil
+	}
+	if err := s.scanner.Finish(); err != nil {
+		return s.reject(rejectScan(err))
+	}
+	switch {
+	case s.headersPending():
+		return s.decideAndFlush()
+	case s.phase == phaseBody:
+		s.recordUnroutable()
+	}
+	return nil
+}
+
+// headersPending reports whether the request headers still wait for bbr's
+// answer, which is then where the decision goes.
+func (s *session) headersPending() bool {
+	if s.phase != phaseBody {
+		return false
+	}
+	return s.reqMode == procv3.ProcessingMode_FULL_DUPLEX_STREAMED ||
+		(s.reqMode == procv3.ProcessingMode_STREAMED && s.earlyBody)
+}
+
+func (s *session) onResponseBody(data []byte, eos bool) error {
+	if s.respMode == procv3.ProcessingMode_FULL_DUPLEX_STREAMED {
+		return s.send(s.out.streamed(false, data, eos))
+	}
+	return s.send(&extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{
+		ResponseBody: &extprocv3.BodyResponse{}}})
+}
+
+// passRequestChunk returns a chunk unchanged in whatever form the mode
+// wants.
+func (s *session) passRequestChunk(data []byte, eos bool) error {
+	if s.reqMode == procv3.ProcessingMode_FULL_DUPLEX_STREAMED {
+		return s.send(s.out.streamed(true, data, eos))
+	}
+	return s.send(bodyResponse(nil))
+}
+
+// reject answers the request with an error and ends the stream.
+func (s *session) reject(r *Reject) error {
+	s.outcome, s.code = OutcomeRejected, r.Code
+	s.release()
+	s.phase = phaseDone
+	if err := s.send(r.Response()); err != nil {
+		return err
+	}
+	return errDone
+}
+
+// release drops held chunks so a finished stream holds no body bytes.
+func (s *session) release() {
+	if s.heldBytes > 0 {
+		s.h.Metrics.heldBytes(-s.heldBytes)
+	}
+	clear(s.held)
+	s.held, s.heldBytes = s.held[:0], 0
+	if s.scanner != nil {
+		s.h.putScanner(s.scanner)
+		s.scanner = nil
+	}
+}
+
+type protocolError string
+
+func (e protocolError) Error() string { return "ext_proc protocol violation: " + string(e) }
+
+func errProtocol(msg string) error { return protocolError(msg) }
