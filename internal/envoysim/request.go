@@ -149,6 +149,9 @@ func (r *run) fullDuplex() error {
 	}
 	r.frozen = true
 	var got bytes.Buffer
+	// What reached upstream before an early end counts too: a rejected
+	// request must not have delivered its whole body.
+	defer func() { r.res.Body = got.Bytes() }()
 	for {
 		a, err := r.next("a streamed request body chunk")
 		if err != nil || a == nil {
@@ -181,7 +184,6 @@ func (r *run) fullDuplex() error {
 			break
 		}
 	}
-	r.res.Body = got.Bytes()
 	return r.join(nil, errc)
 }
 
