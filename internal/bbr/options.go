@@ -51,6 +51,9 @@ type Options struct {
 	LogLevel      string
 	EnablePprof   bool
 
+	// adaptersPoll overrides how often the mapping file is checked (tests).
+	adaptersPoll time.Duration
+
 	// Accepted for drop-in compatibility with upstream BBR's flags.
 	Plugins             []string
 	Verbosity           int

@@ -29,7 +29,7 @@ func (s *Server) startSources(ctx context.Context) error {
 func (s *Server) startFile(ctx context.Context) error {
 	st := adapters.NewStatus("file", true, s.opts.AdaptersFile)
 	f := &adapters.FileSource{
-		Path: s.opts.AdaptersFile, Store: s.store, Log: s.log,
+		Path: s.opts.AdaptersFile, Store: s.store, Log: s.log, Interval: s.opts.adaptersPoll,
 		OnError: func(err error) { st.SetError(err); s.metrics.SourceError("file") },
 		OnLoad:  func() { st.MarkSynced(); s.metrics.SourceSynced("file", true) },
 	}

@@ -55,7 +55,9 @@ type Store struct {
 // rebuild (for metrics).
 func NewStore(log *slog.Logger, onSwap func(*Snapshot)) *Store {
 	s := &Store{log: log, sources: map[string][]Entry{}, onSwap: onSwap}
-	s.cur.Store(&Snapshot{baseOf: map[string]string{}})
+	s.mu.Lock()
+	s.rebuild()
+	s.mu.Unlock()
 	return s
 }
 
