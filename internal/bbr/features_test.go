@@ -132,8 +132,13 @@ func TestStartupErrorsNameTheProblem(t *testing.T) {
 func TestRulesPromoteFields(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rules.yaml")
 	writeFile(t, path, "rules:\n- field: stream\n  header: x-gateway-stream\n- field: user\n  header: X-Gateway-User\n  maxLength: 8\n")
-	bbr := startBBR(t, func(o *Options) { o.RulesFile = path })
-	res := bbr.run(t, envoysim.Request{Headers: jsonHeaders(), Body: []byte(`{"model":"m","user":"ann","stream":true}`), Mode: envoysim.FullDuplexStreamed})
+	bbr := startBBR(t, func(o *Options) { o.RulesFile = path; o.MaxBodyBytes = 8 << 10 })
+	// An optional rule field missing from a body past the limit must not
+	// turn into a 413: only the model has to come early.
+	big := chatBody("m", 32<<10, true)
+	res := bbr.run(t, envoysim.Request{Headers: jsonHeaders(), Body: big, Chunks: []int{1024}, Mode: envoysim.FullDuplexStreamed})
+	wantRouted(t, res, big, "m")
+	res = bbr.run(t, envoysim.Request{Headers: jsonHeaders(), Body: []byte(`{"model":"m","user":"ann","stream":true}`), Mode: envoysim.FullDuplexStreamed})
 	if s, _ := res.Headers.Get("x-gateway-stream"); s != "true" {
 		t.Fatalf("stream header %q", s)
 	}

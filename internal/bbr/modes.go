@@ -22,8 +22,13 @@ func (s *session) fullDuplexChunk(data []byte, eos bool) error {
 		}
 		return s.send(s.out.streamed(true, data, eos))
 	}
-	if err := s.admit(len(data)); err != nil {
-		return err
+	if s.overLimit(len(data)) {
+		// Past the limit with the model known: stop waiting for rule
+		// fields and route on what is known.
+		if err := s.decideAndFlush(); err != nil {
+			return err
+		}
+		return s.fullDuplexChunk(data, eos)
 	}
 	s.pending += len(data)
 	s.held = append(s.held, chunk{data, eos})
@@ -47,8 +52,11 @@ func (s *session) fullDuplexChunk(data []byte, eos bool) error {
 // bytes, only a count.
 func (s *session) streamedChunk(data []byte, eos bool) error {
 	if s.phase == phaseBody && s.earlyBody {
-		if err := s.admit(len(data)); err != nil {
-			return err
+		if s.overLimit(len(data)) {
+			if err := s.decideAndFlush(); err != nil {
+				return err
+			}
+			return s.streamedChunk(data, eos)
 		}
 		s.acks++
 		s.pending += len(data) // Envoy holds the bytes; bbr only counts them
@@ -106,12 +114,11 @@ func (s *session) bufferedBody(data []byte, eos bool) error {
 	return s.send(bodyResponse(&d))
 }
 
-// admit enforces --max-body-bytes on what must be read before a decision.
-func (s *session) admit(n int) error {
-	if s.pending+n > s.h.MaxBodyBytes {
-		return s.reject(tooLarge(s.h.MaxBodyBytes))
-	}
-	return nil
+// overLimit reports whether n more bytes would pass --max-body-bytes before
+// a decision. Only the model must come within the limit; callers decide on
+// what they know when it has.
+func (s *session) overLimit(n int) bool {
+	return s.pending+n > s.h.MaxBodyBytes
 }
 
 func tooLarge(limit int) *Reject {
@@ -132,8 +139,12 @@ func (s *session) scanChunk(data []byte, eos bool) error {
 }
 
 // decideAndFlush sends the headers answer and then everything that waited
-// for it, in order.
+// for it, in order. Reaching the body limit without a complete model is a
+// 413.
 func (s *session) decideAndFlush() error {
+	if m := s.scanner.Field(0); !m.Done && !s.scanner.Complete() {
+		return s.reject(tooLarge(s.h.MaxBodyBytes))
+	}
 	d, rej := s.h.Policy.Decide(s.scanner)
 	if rej != nil {
 		return s.reject(rej)

@@ -136,7 +136,9 @@ func (p *Policy) Decide(s *scan.Scanner) (Decision, *Reject) {
 }
 
 func (p *Policy) ruleValue(r Rule, f *scan.Field) (string, *Reject) {
-	if !f.Seen || f.Kind == scan.KindNull {
+	// A field cut off by a decision forced at --max-body-bytes counts as
+	// absent.
+	if !f.Done || f.Kind == scan.KindNull {
 		if r.Required {
 			return "", rejectf(400, CodeFieldRequired, r.Field, "the request body has no top-level %q field; this gateway requires one", r.Field)
 		}

@@ -1,0 +1,29 @@
+// Package root assembles igwctl's command tree.
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/igw-dev/igw/internal/cmd/version"
+	"github.com/igw-dev/igw/internal/cmdutil"
+	ver "github.com/igw-dev/igw/internal/version"
+)
+
+// NewCmd returns the igwctl root command.
+func NewCmd(io cmdutil.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "igwctl",
+		Short: "Install, check and watch the Gateway API Inference Extension",
+		Long: `igwctl is the operator's tool for LLM serving behind the Gateway API Inference
+Extension: it installs CRDs and providers, validates InferencePools and routes,
+diagnoses problems, and shows live model-server state.`,
+		Version:       ver.Get().Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.SetIn(io.In)
+	cmd.SetOut(io.Out)
+	cmd.SetErr(io.ErrOut)
+	cmd.AddCommand(version.NewCmd(io, nil))
+	return cmd
+}
