@@ -72,6 +72,13 @@ func wantRouted(t *testing.T, res *envoysim.Result, body []byte, model string) {
 	if !bytes.Equal(res.Body, body) {
 		t.Fatalf("body forwarded upstream differs: got %d bytes, want %d", len(res.Body), len(body))
 	}
+	for _, a := range res.Answers {
+		for _, h := range a.GetRequestHeaders().GetResponse().GetHeaderMutation().GetSetHeaders() {
+			if h.GetHeader().GetKey() == "content-length" {
+				t.Fatal("content-length changed although the body is unchanged")
+			}
+		}
+	}
 }
 
 // TestRoutesInEveryMode is the core promise: in every mode that can route on

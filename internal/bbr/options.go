@@ -53,6 +53,8 @@ type Options struct {
 
 	// adaptersPoll overrides how often the mapping file is checked (tests).
 	adaptersPoll time.Duration
+	// tlsCheck overrides how often certificate files are checked (tests).
+	tlsCheck time.Duration
 
 	// Accepted for drop-in compatibility with upstream BBR's flags.
 	Plugins             []string

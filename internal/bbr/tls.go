@@ -22,14 +22,18 @@ type certReloader struct {
 	certFile, keyFile string
 	log               *slog.Logger
 
+	every   time.Duration // how often the files are checked
 	mu      sync.Mutex
 	cert    *tls.Certificate
 	stamp   string
 	checked time.Time
 }
 
-func newCertReloader(certFile, keyFile string, log *slog.Logger) (*certReloader, error) {
-	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log}
+func newCertReloader(certFile, keyFile string, every time.Duration, log *slog.Logger) (*certReloader, error) {
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	r := &certReloader{certFile: certFile, keyFile: keyFile, every: every, log: log}
 	if err := r.load(); err != nil {
 		return nil, err
 	}
@@ -56,11 +60,12 @@ func (r *certReloader) load() error {
 	return nil
 }
 
-// getCertificate checks the files at most once every 10 seconds.
+// getCertificate checks the files at most once per interval, so a busy
+// listener does not stat them on every handshake.
 func (r *certReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if time.Since(r.checked) > 10*time.Second {
+	if time.Since(r.checked) > r.every {
 		r.checked = time.Now()
 		if r.fileStamp() != r.stamp {
 			if err := r.load(); err != nil {
@@ -79,7 +84,7 @@ func (r *certReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 func serverTLS(o *Options, log *slog.Logger) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2"}}
 	if o.CertFile != "" {
-		r, err := newCertReloader(o.CertFile, o.KeyFile, log)
+		r, err := newCertReloader(o.CertFile, o.KeyFile, o.tlsCheck, log)
 		if err != nil {
 			return nil, err
 		}
