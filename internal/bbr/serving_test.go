@@ -182,4 +182,3 @@ func TestObservabilityModeSendsNothing(t *testing.T) {
 		t.Fatalf("%d answers in observability mode", sent)
 	}
 }
-

@@ -1,3 +1,5 @@
+//go:build unix
+
 package testbed
 
 import (
@@ -7,11 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-)
-
-const (
-	dirPrefix = "igw-testbed-"
-	ownerFile = "owner.pid"
 )
 
 // reapOrphans stops the servers of Envs whose test process died without Stop (a panicking test, a
@@ -32,8 +29,17 @@ func reapOrphans() {
 		for _, pid := range processesMentioning(dir + string(filepath.Separator)) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
+		if wd, err := os.ReadFile(filepath.Join(dir, webhookDirFile)); err == nil && isEnvtestWebhookDir(string(wd)) {
+			_ = os.RemoveAll(string(wd))
+		}
 		_ = os.RemoveAll(dir)
 	}
+}
+
+// isEnvtestWebhookDir guards the RemoveAll above against a path that is not what envtest creates.
+func isEnvtestWebhookDir(path string) bool {
+	return filepath.Dir(path) == filepath.Clean(os.TempDir()) &&
+		strings.HasPrefix(filepath.Base(path), "envtest-serving-certs-")
 }
 
 func alive(pid int) bool {

@@ -36,6 +36,15 @@ const (
 	EtcdVersion = "v3.6.16"
 )
 
+// Every Env writes into a fresh directory named dirPrefix+random under os.TempDir, with the pid of
+// its test process in ownerFile. envtest insists on making one directory of its own (for webhook
+// certificates) directly under os.TempDir; webhookDirFile records its path.
+const (
+	dirPrefix      = "igw-testbed-"
+	ownerFile      = "owner.pid"
+	webhookDirFile = "webhook-certs.path"
+)
+
 // SkipEnv names the variable that, set to 1, makes Main skip a package's tests instead of failing
 // them when the binaries are not built. For people without the ten minutes to build them; CI must
 // never set it.
@@ -173,6 +182,9 @@ func Start(opts ...Option) (*Env, error) {
 	cfg, err := env.Start()
 	if err != nil {
 		err = fmt.Errorf("starting kube-apiserver and etcd from %s: %w%s", AssetsDir(), err, e.logTails())
+		return nil, errors.Join(err, e.Stop())
+	}
+	if err := os.WriteFile(filepath.Join(dir, webhookDirFile), []byte(env.WebhookInstallOptions.LocalServingCertDir), 0o600); err != nil {
 		return nil, errors.Join(err, e.Stop())
 	}
 	e.Config = cfg

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,7 +34,7 @@ import (
 // because Main exits the process.
 const (
 	childEnv = "IGW_TESTBED_TEST_CHILD" // "main": TestMain calls testbed.Main
-	blockEnv = "IGW_TESTBED_TEST_BLOCK" // "1": the child's test waits for a signal once the bed is up
+	thenEnv  = "IGW_TESTBED_TEST_THEN"  // what the child's test does once it used the bed: "wait" for a signal, or "panic"
 )
 
 var bed *testbed.Env
@@ -204,17 +206,20 @@ func TestChildUsesBed(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().Get(t.Context(), "default", metav1.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv(blockEnv) == "1" {
+	switch os.Getenv(thenEnv) {
+	case "wait":
 		fmt.Println("CHILD READY")
 		time.Sleep(time.Minute)
 		t.Fatal("no signal within a minute")
+	case "panic":
+		panic("a test crashed")
 	}
 }
 
 func childCommand(extraEnv ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildUsesBed$", "-test.v")
 	// Later entries win, so these override whatever the developer's shell has set.
-	cmd.Env = append(os.Environ(), childEnv+"=main", blockEnv+"=", testbed.SkipEnv+"=",
+	cmd.Env = append(os.Environ(), childEnv+"=main", thenEnv+"=", testbed.SkipEnv+"=",
 		"TEST_ASSET_KUBE_APISERVER=", "TEST_ASSET_ETCD=")
 	cmd.Env = append(cmd.Env, extraEnv...)
 	return cmd
@@ -253,6 +258,7 @@ func TestMainSkipsLoudlyOnlyWhenAsked(t *testing.T) {
 func TestMainRunsTheTestsAndCleansUp(t *testing.T) {
 	requireBed(t)
 	tmp := t.TempDir()
+	killServersAtCleanup(t, tmp)
 	out, err := childCommand("TMPDIR=" + tmp).CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestChildUsesBed")) {
 		t.Fatalf("child: %v\n%s", err, out)
@@ -263,7 +269,8 @@ func TestMainRunsTheTestsAndCleansUp(t *testing.T) {
 func TestMainStopsTheControlPlaneOnInterrupt(t *testing.T) {
 	requireBed(t)
 	tmp := t.TempDir()
-	cmd := childCommand("TMPDIR="+tmp, blockEnv+"=1")
+	killServersAtCleanup(t, tmp)
+	cmd := childCommand("TMPDIR="+tmp, thenEnv+"=wait")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -311,6 +318,45 @@ func TestMainStopsTheControlPlaneOnInterrupt(t *testing.T) {
 		t.Errorf("stderr lacks the stop message:\n%s", &stderr)
 	}
 	assertNothingLeft(t, tmp)
+}
+
+func TestStartReapsTheServersOfACrashedTestProcess(t *testing.T) {
+	requireBed(t)
+	if runtime.GOOS != "linux" {
+		t.Skip("reaping finds the orphans through /proc")
+	}
+	tmp := t.TempDir()
+	killServersAtCleanup(t, tmp)
+	out, err := childCommand("TMPDIR="+tmp, thenEnv+"=panic").CombinedOutput()
+	if err == nil || !bytes.Contains(out, []byte("panic: a test crashed")) {
+		t.Fatalf("want the child to crash, got %v\n%s", err, out)
+	}
+	if got := serversUsing(t, tmp); len(got) != 2 {
+		t.Fatalf("after the crash: servers using %s = %v, want the orphaned etcd and kube-apiserver", tmp, got)
+	}
+
+	t.Setenv("TMPDIR", tmp)
+	e, err := testbed.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertNothingLeft(t, tmp)
+}
+
+// killServersAtCleanup keeps a failing test from leaving servers behind for the next one to trip over.
+func killServersAtCleanup(t *testing.T, dir string) {
+	t.Cleanup(func() {
+		for _, pid := range pids(t) {
+			if cmdline, err := os.ReadFile(filepath.Join("/proc", pid, "cmdline")); err == nil && bytes.Contains(cmdline, []byte(dir+"/")) {
+				if p, err := strconv.Atoi(pid); err == nil {
+					_ = syscall.Kill(p, syscall.SIGKILL)
+				}
+			}
+		}
+	})
 }
 
 func assertNothingLeft(t *testing.T, tmp string) {
