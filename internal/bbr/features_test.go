@@ -264,3 +264,27 @@ func TestMetricsCountOutcomes(t *testing.T) {
 		t.Fatal("a model name leaked into a metric label")
 	}
 }
+
+// TestServesWithoutAPIServer: a configured but unreachable cluster never
+// stops bbr; it routes, and says what is wrong in /readyz and metrics.
+func TestServesWithoutAPIServer(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	writeFile(t, kc, `apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "http://127.0.0.1:1"}}]
+contexts: [{name: gone, context: {cluster: gone, user: u}}]
+users: [{name: u, user: {token: x}}]
+current-context: gone
+`)
+	bbr := startBBR(t, func(o *Options) { o.ConfigMaps, o.Kubeconfig = "true", kc })
+	eventually(t, "the watch error in /readyz", func() bool { return strings.Contains(bbr.readyz(t), "connection refused") })
+	eventually(t, "the error metric", func() bool {
+		m := bbr.metric(t, `bbr_adapter_source_errors_total{source="configmaps"}`)
+		return m != "" && !strings.HasSuffix(m, " 0")
+	})
+	if m := bbr.metric(t, `bbr_adapter_source_synced{source="configmaps"}`); !strings.HasSuffix(m, " 0") {
+		t.Fatalf("synced gauge %q, want 0", m)
+	}
+	body := chatBody("still-routing", 100, true)
+	wantRouted(t, bbr.run(t, envoysim.Request{Headers: jsonHeaders(), Body: body, Mode: envoysim.FullDuplexStreamed}), body, "still-routing")
+}

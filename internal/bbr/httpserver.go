@@ -41,9 +41,7 @@ func (s *Server) httpServer() *http.Server {
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	r := readiness{Status: "serving", Sources: []adapters.StatusView{}}
 	for _, src := range s.sources {
-		v := src.View()
-		r.Sources = append(r.Sources, v)
-		s.metrics.SourceSynced(v.Source, v.Synced && v.LastError == "")
+		r.Sources = append(r.Sources, src.View())
 	}
 	code := http.StatusOK
 	if s.isDraining() {

@@ -27,11 +27,11 @@ func (s *Server) startSources(ctx context.Context) error {
 }
 
 func (s *Server) startFile(ctx context.Context) error {
-	st := adapters.NewStatus("file", true, s.opts.AdaptersFile)
+	st := s.newStatus("file", true, s.opts.AdaptersFile)
 	f := &adapters.FileSource{
 		Path: s.opts.AdaptersFile, Store: s.store, Log: s.log, Interval: s.opts.adaptersPoll,
 		OnError: func(err error) { st.SetError(err); s.metrics.SourceError("file") },
-		OnLoad:  func() { st.MarkSynced(); s.metrics.SourceSynced("file", true) },
+		OnLoad:  st.MarkSynced,
 	}
 	raw, err := f.Load()
 	if err != nil {
@@ -43,7 +43,7 @@ func (s *Server) startFile(ctx context.Context) error {
 }
 
 func (s *Server) startConfigMaps(ctx context.Context) error {
-	st := adapters.NewStatus("configmaps", false, "")
+	st := s.newStatus("configmaps", false, "")
 	s.sources = append(s.sources, st)
 	if s.opts.ConfigMaps == "false" {
 		st.Update(func(v *adapters.StatusView) { v.Detail = "disabled by --configmaps=false" })
@@ -68,11 +68,21 @@ func (s *Server) startConfigMaps(ctx context.Context) error {
 		ns = os.Getenv("NAMESPACE")
 	}
 	st.Update(func(v *adapters.StatusView) { v.Enabled, v.Detail = true, "watching "+nsLabel(ns)+" via "+how })
-	s.metrics.SourceSynced("configmaps", false)
 	src := &adapters.ConfigMapSource{Client: client, Namespace: ns, Store: s.store, Log: s.log, Status: st,
 		OnError: func() { s.metrics.SourceError("configmaps") }}
 	go src.Run(ctx)
 	return nil
+}
+
+// newStatus registers a source whose state the synced gauge follows.
+func (s *Server) newStatus(source string, enabled bool, detail string) *adapters.Status {
+	st := adapters.NewStatus(source, enabled, detail)
+	st.OnChange(func(v adapters.StatusView) {
+		if v.Enabled {
+			s.metrics.SourceSynced(v.Source, v.Synced && v.LastError == "")
+		}
+	})
+	return st
 }
 
 func nsLabel(ns string) string {

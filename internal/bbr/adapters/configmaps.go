@@ -31,8 +31,18 @@ type StatusView struct {
 
 // Status is a source's state, updated by its goroutines.
 type Status struct {
-	mu sync.Mutex
-	v  StatusView
+	mu       sync.Mutex
+	v        StatusView
+	onChange func(StatusView)
+}
+
+// OnChange registers f to be called, under the status lock, after every
+// change (metrics follow the status this way).
+func (s *Status) OnChange(f func(StatusView)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onChange = f
+	f(s.v)
 }
 
 // NewStatus returns the status of a source named source.
@@ -52,6 +62,9 @@ func (s *Status) Update(f func(*StatusView)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(&s.v)
+	if s.onChange != nil {
+		s.onChange(s.v)
+	}
 }
 
 // SetError records a failure without clearing Synced: a watch that lost the
@@ -105,7 +118,7 @@ func nsName(ns string) string {
 func (c *ConfigMapSource) informer(label string) cache.SharedIndexInformer {
 	lw := cache.NewFilteredListWatchFromClient(c.Client.CoreV1().RESTClient(), "configmaps", c.Namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = label + "=true" })
-	inf := cache.NewSharedIndexInformer(lw, &corev1.ConfigMap{}, 0, cache.Indexers{})
+	inf := cache.NewSharedIndexInformer(plainList{lw}, &corev1.ConfigMap{}, 0, cache.Indexers{})
 	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		c.Status.SetError(err)
 		c.onError()
@@ -127,6 +140,15 @@ func (c *ConfigMapSource) informer(label string) cache.SharedIndexInformer {
 	})
 	return inf
 }
+
+// plainList makes the reflector use a plain LIST. The streaming watch-list
+// retries a refused connection inside itself and never reports it, so an
+// unreachable apiserver would look healthy; the few labelled ConfigMaps
+// gain nothing from streaming anyway.
+type plainList struct{ *cache.ListWatch }
+
+// IsWatchListSemanticsUnSupported is how client-go asks.
+func (plainList) IsWatchListSemanticsUnSupported() bool { return true }
 
 func (c *ConfigMapSource) apply(key func(*corev1.ConfigMap) string, obj any) {
 	cm, ok := obj.(*corev1.ConfigMap)

@@ -1,0 +1,45 @@
+package command
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestBadInvocationsExitNonZero(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown flag":     {[]string{"--nope"}, "unknown flag"},
+		"bad port":         {[]string{"--grpc-port=abc"}, "invalid argument"},
+		"port range":       {[]string{"--grpc-port=70000"}, "out of range"},
+		"positional":       {[]string{"serve"}, "unknown command"},
+		"bad size":         {[]string{"--max-body-bytes=lots"}, "byte count"},
+		"bad log level":    {[]string{"--log-level=loud"}, "--log-level"},
+		"missing rules":    {[]string{"--rules-file=/nonexistent/rules.yaml"}, "--rules-file"},
+		"bad configmaps":   {[]string{"--configmaps=maybe"}, "auto, true or false"},
+		"cert needs tls":   {[]string{"--secure-serving=false", "--tls-cert-file=a", "--tls-key-file=b"}, "--secure-serving"},
+		"unknown response": {[]string{"--response-body-mode=SOMETIMES"}, "--response-body-mode"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := Main(c.args, &out, &errOut)
+			if code == 0 || !strings.Contains(errOut.String(), c.want) {
+				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, errOut.String(), c.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"--help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "--max-body-bytes") {
+		t.Fatalf("help: exit %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := Main([]string{"--version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "bbr version") {
+		t.Fatalf("version: exit %d %q", code, out.String())
+	}
+}
