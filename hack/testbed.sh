@@ -238,7 +238,7 @@ cmd_start() {
   mkdir -p "$RUN_DIR/bin" "$RUN_DIR/logs"
   # Stop what we started if anything below fails or is interrupted; start succeeded once this is cleared.
   STARTING=1
-  trap 'if [[ ${STARTING:-} ]]; then log "start failed; stopping what it started"; stop_all; fi; cleanup' EXIT
+  trap 'if [[ ${STARTING:-} ]]; then log "start failed; stopping what it started (logs stay in $RUN_DIR/logs until stop)"; stop_all; fi; cleanup' EXIT
 
   local t0=$SECONDS ports etcd_port peer_port apiserver_port pki=$RUN_DIR/pki
   (cd "$REPO_ROOT" && go build -o "$RUN_DIR/bin/testbed-helper" ./hack/testbed)
@@ -273,7 +273,7 @@ cmd_start() {
     done
     if ((SECONDS > deadline)); then
       helper ready -pki "$pki" -server "$(apiserver_url)" || true
-      die "kube-apiserver not ready after 60s; logs in $RUN_DIR/logs"
+      die "kube-apiserver not ready after 60s"
     fi
     sleep 0.2
   done

@@ -40,7 +40,7 @@ const (
 // its test process in ownerFile. envtest insists on making one directory of its own (for webhook
 // certificates) directly under os.TempDir; webhookDirFile records its path.
 const (
-	dirPrefix      = "igw-testbed-"
+	dirPrefix      = "igw-testbed-env-"
 	ownerFile      = "owner.pid"
 	webhookDirFile = "webhook-certs.path"
 )
