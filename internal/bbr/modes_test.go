@@ -2,8 +2,11 @@ package bbr
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -212,6 +215,32 @@ func TestResponsesAreNotBuffered(t *testing.T) {
 			EarlyBody: mc.early, Response: &envoysim.Response{Headers: [][2]string{{":status", "200"}}, Chunks: events}})
 		if res.ResponseChunks != 3 || string(res.ResponseBody) != string(bytes.Join(events, nil)) {
 			t.Fatalf("%s: response altered: %d chunks, %q", mc.name, res.ResponseChunks, res.ResponseBody)
+		}
+	}
+}
+
+// TestSampleRequests routes the sample body of every OpenAI endpoint in
+// testdata/requests, checking the model against encoding/json's reading.
+func TestSampleRequests(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/requests/*.json")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("sample requests missing: %v %v", files, err)
+	}
+	bbr := startBBR(t, nil)
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var top struct{ Model string }
+		if err := json.Unmarshal(body, &top); err != nil || top.Model == "" {
+			t.Fatalf("%s: %v", f, err)
+		}
+		path := "/v1/" + strings.ReplaceAll(strings.TrimSuffix(filepath.Base(f), ".json"), "-", "/")
+		for _, mc := range routingModes {
+			hs := [][2]string{{":method", "POST"}, {":path", path}, {"content-type", "application/json"}}
+			res := bbr.run(t, envoysim.Request{Headers: hs, Body: body, Chunks: []int{13}, Mode: mc.mode, EarlyBody: mc.early})
+			wantRouted(t, res, body, top.Model)
 		}
 	}
 }
