@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/igw-dev/igw/internal/envoysim"
@@ -74,4 +75,37 @@ func BenchmarkChunkAfterDecision(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSmallRequest is one whole 1 KiB request through a session, with
+// a no-op sender: the per-request cost that dominates small bodies.
+func BenchmarkSmallRequest(b *testing.B) {
+	s0, _ := decidedSession(b)
+	h := s0.h
+	body := chatBody("meta-llama/Llama-3.1-8B-Instruct", 1<<10, false)
+	hdrs := &extprocv3.ProcessingRequest{
+		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed},
+		Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{Headers: headerMap(jsonHeaders())}}}
+	bodyMsg := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: body, EndOfStream: true}}}
+	noop := func(*extprocv3.ProcessingResponse) error { return nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		s := &session{h: h, log: h.Log, send: noop}
+		if err := s.handle(hdrs); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.handle(bodyMsg); err != nil {
+			b.Fatal(err)
+		}
+		s.finish(nil)
+	}
+}
+
+func headerMap(hs [][2]string) *corev3.HeaderMap {
+	m := &corev3.HeaderMap{}
+	for _, h := range hs {
+		m.Headers = append(m.Headers, &corev3.HeaderValue{Key: h[0], RawValue: []byte(h[1])})
+	}
+	return m
 }

@@ -34,6 +34,7 @@ type Handler struct {
 	Log     *slog.Logger
 
 	scanners       sync.Pool
+	sessions       sync.Pool
 	lastUnroutable atomic.Int64
 }
 
@@ -41,10 +42,24 @@ type Handler struct {
 func (h *Handler) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
 	h.Metrics.inFlight.Inc()
 	defer h.Metrics.inFlight.Dec()
-	s := &session{h: h, send: stream.Send, log: h.Log}
+	s := h.newSession(stream.Send)
 	err := h.serve(stream, s)
 	s.finish(err)
+	h.sessions.Put(s)
 	return err
+}
+
+// newSession takes a session from the pool: a stream per request makes
+// the session the largest per-request allocation, and its slices keep
+// their capacity across requests.
+func (h *Handler) newSession(send func(*extprocv3.ProcessingResponse) error) *session {
+	s, _ := h.sessions.Get().(*session)
+	if s == nil {
+		s = &session{}
+	}
+	held, present := s.held[:0], s.present[:0]
+	*s = session{h: h, send: send, log: h.Log, held: held, present: present}
+	return s
 }
 
 func (h *Handler) serve(stream extprocv3.ExternalProcessor_ProcessServer, s *session) error {
@@ -75,7 +90,7 @@ func (s *session) finish(err error) {
 	case err != nil:
 		s.outcome = OutcomeError
 		s.h.Metrics.streamErrors.WithLabelValues(errKind(err)).Inc()
-		s.log.Warn("ext_proc stream failed", "err", err)
+		s.logger().Warn("ext_proc stream failed", "err", err)
 	case s.observe:
 		s.outcome = OutcomeObserved
 	case s.outcome == OutcomeRejected:

@@ -16,6 +16,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	requests     *prometheus.CounterVec
+	byOutcome    map[Outcome]prometheus.Counter // resolved once: the label lookup hashes
 	rejections   *prometheus.CounterVec
 	passthrough  *prometheus.CounterVec
 	bodyBytes    prometheus.Histogram
@@ -74,6 +75,11 @@ func NewMetrics(version string) *Metrics {
 			Name: "bbr_adapter_source_errors_total", Help: "Failed loads or watches of the adapter mapping.",
 		}, []string{"source"}),
 	}
+	m.byOutcome = map[Outcome]prometheus.Counter{}
+	for _, o := range []Outcome{OutcomeRouted, OutcomeNoModel, OutcomeNoBody, OutcomeUnscanned, OutcomeRejected,
+		OutcomeCanceled, OutcomeError, OutcomeObserved, OutcomeUnroutable} {
+		m.byOutcome[o] = m.requests.WithLabelValues(string(o))
+	}
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bbr_info", Help: "Build information."}, []string{"version"})
 	info.WithLabelValues(version).Set(1)
 	r.MustRegister(m.requests, m.rejections, m.passthrough, m.bodyBytes, m.decisionTime, m.decisionOff,
@@ -94,7 +100,11 @@ func (m *Metrics) decided(d time.Duration, offset int64) {
 }
 
 func (m *Metrics) finished(o Outcome, code string, body int64) {
-	m.requests.WithLabelValues(string(o)).Inc()
+	c, ok := m.byOutcome[o]
+	if !ok {
+		c = m.requests.WithLabelValues(string(o))
+	}
+	c.Inc()
 	if o == OutcomeRejected {
 		m.rejections.WithLabelValues(code).Inc()
 	}

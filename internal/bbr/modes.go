@@ -1,6 +1,10 @@
 package bbr
 
 import (
+	"context"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"log/slog"
 	"time"
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -20,7 +24,7 @@ func (s *session) fullDuplexChunk(data []byte, eos bool) error {
 		if eos {
 			s.phase = phaseDone
 		}
-		return s.send(s.out.streamed(true, data, eos))
+		return s.sendStreamed(true, data, eos)
 	}
 	if s.overLimit(len(data)) {
 		// Past the limit with the model known: stop waiting for rule
@@ -155,7 +159,7 @@ func (s *session) decideAndFlush() error {
 	}
 	s.phase = phaseDecided
 	for i, c := range s.held {
-		if err := s.send(s.out.streamed(true, c.data, c.eos)); err != nil {
+		if err := s.sendStreamed(true, c.data, c.eos); err != nil {
 			return err
 		}
 		s.held[i] = chunk{}
@@ -173,7 +177,9 @@ func (s *session) decideAndFlush() error {
 func (s *session) recordDecision(d Decision) {
 	s.outcome = d.Outcome
 	s.h.Metrics.decided(time.Since(s.start), s.scanner.Offset())
-	s.log.Debug("routing decision", "outcome", d.Outcome, "model", d.Model, "offset", s.scanner.Offset())
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.logger().Debug("routing decision", "outcome", d.Outcome, "model", d.Model, "offset", s.scanner.Offset())
+	}
 }
 
 func (s *session) recordUnroutable() {
@@ -198,8 +204,21 @@ func bodyResponse(d *Decision) *extprocv3.ProcessingResponse {
 
 func commonResponse(set []Header, present []string, clearRoute bool) *extprocv3.CommonResponse {
 	var m extprocv3.HeaderMutation
-	for _, h := range set {
-		m.SetHeaders = append(m.SetHeaders, setHeader(h.Key, h.Value))
+	if len(set) > 0 {
+		// One allocation per kind instead of two per header: this runs for
+		// every routed request.
+		opts := make([]corev3.HeaderValueOption, len(set))
+		vals := make([]corev3.HeaderValue, len(set))
+		m.SetHeaders = make([]*corev3.HeaderValueOption, len(set))
+		var last []byte
+		for i, h := range set {
+			if last == nil || string(last) != h.Value {
+				last = []byte(h.Value)
+			}
+			vals[i] = corev3.HeaderValue{Key: h.Key, RawValue: last}
+			opts[i] = corev3.HeaderValueOption{Header: &vals[i], AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD}
+			m.SetHeaders[i] = &opts[i]
+		}
 	}
 	for _, p := range present {
 		if !isSet(set, p) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
@@ -54,6 +55,7 @@ type session struct {
 	acks      int // STREAMED chunks waiting for a response after the decision
 	passBody  bool
 	present   []string // owned headers the client sent
+	requestID string
 	bodyBytes int64
 	start     time.Time
 	outcome   Outcome
@@ -89,6 +91,14 @@ func (o *streamOut) streamed(request bool, data []byte, eos bool) *extprocv3.Pro
 		o.resp.Response = &o.respB
 	}
 	return &o.resp
+}
+
+// sendStreamed passes a chunk back and then drops the reference to it, so a
+// stream that waits for its next chunk holds no body bytes.
+func (s *session) sendStreamed(request bool, data []byte, eos bool) error {
+	err := s.send(s.out.streamed(request, data, eos))
+	s.out.srBody.Body = nil
+	return err
 }
 
 func (s *session) handle(req *extprocv3.ProcessingRequest) error {
@@ -163,25 +173,22 @@ func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
 }
 
 // inspectHeaders notes what the body handling depends on. Envoy sends
-// lowercase keys, but a hand-written client may not.
+// lowercase keys, but a hand-written client may not. Values are copied only
+// for the few headers read, since this runs for every request.
 func (s *session) inspectHeaders(hs *extprocv3.HttpHeaders) {
 	for _, h := range hs.GetHeaders().GetHeaders() {
 		key := strings.ToLower(h.GetKey())
-		val := string(h.GetRawValue())
-		if val == "" {
-			val = h.GetValue()
-		}
 		switch key {
 		case "content-encoding":
-			if v := strings.TrimSpace(strings.ToLower(val)); v != "" && v != "identity" {
+			if v := strings.TrimSpace(strings.ToLower(headerValue(h))); v != "" && v != "identity" {
 				s.passBody, s.code = true, "compressed"
 			}
 		case "content-type":
-			if !isJSONType(val) {
+			if !isJSONType(headerValue(h)) {
 				s.passBody, s.code = true, "not_json"
 			}
 		case "x-request-id":
-			s.log = s.log.With("request_id", val)
+			s.requestID = headerValue(h)
 		}
 		for _, o := range s.h.Policy.Owned() {
 			if key == o {
@@ -189,6 +196,23 @@ func (s *session) inspectHeaders(hs *extprocv3.HttpHeaders) {
 			}
 		}
 	}
+}
+
+// headerValue reads a header as Envoy fills it: raw_value, or value from
+// older proxies.
+func headerValue(h *corev3.HeaderValue) string {
+	if len(h.GetRawValue()) > 0 {
+		return string(h.GetRawValue())
+	}
+	return h.GetValue()
+}
+
+// logger carries the request ID; it is built only when something is logged.
+func (s *session) logger() *slog.Logger {
+	if s.requestID == "" {
+		return s.log
+	}
+	return s.log.With("request_id", s.requestID)
 }
 
 // isJSONType accepts application/json and any +json type; the body of a
@@ -262,7 +286,7 @@ func (s *session) headersPending() bool {
 
 func (s *session) onResponseBody(data []byte, eos bool) error {
 	if s.respMode == procv3.ProcessingMode_FULL_DUPLEX_STREAMED {
-		return s.send(s.out.streamed(false, data, eos))
+		return s.sendStreamed(false, data, eos)
 	}
 	return s.send(&extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{
 		ResponseBody: &extprocv3.BodyResponse{}}})
@@ -272,7 +296,7 @@ func (s *session) onResponseBody(data []byte, eos bool) error {
 // wants.
 func (s *session) passRequestChunk(data []byte, eos bool) error {
 	if s.reqMode == procv3.ProcessingMode_FULL_DUPLEX_STREAMED {
-		return s.send(s.out.streamed(true, data, eos))
+		return s.sendStreamed(true, data, eos)
 	}
 	return s.send(bodyResponse(nil))
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+)
+
+func TestBuildBody(t *testing.T) {
+	for _, size := range []int{1 << 10, 100 << 10, 1 << 20, 1<<10 + 1, 4097, 300} {
+		for _, last := range []bool{false, true} {
+			b := buildBody(size, last)
+			if len(b) != size {
+				t.Fatalf("size %d last=%v: got %d bytes", size, last, len(b))
+			}
+			var req struct {
+				Model    string `json:"model"`
+				Messages []struct {
+					Role, Content string
+				} `json:"messages"`
+				MaxTokens int `json:"max_tokens"`
+			}
+			if err := json.Unmarshal(b, &req); err != nil {
+				t.Fatalf("size %d last=%v: invalid JSON: %v", size, last, err)
+			}
+			if req.Model != benchModel || len(req.Messages) != 1 || req.MaxTokens != 128 {
+				t.Fatalf("size %d last=%v: unexpected request %+v", size, last, req)
+			}
+			c := req.Messages[0].Content
+			if !strings.Contains(c, "\n") || !strings.Contains(c, `"`) {
+				t.Fatalf("size %d: content lacks newlines or quotes, so no escapes to scan", size)
+			}
+			at := bytes.Index(b, []byte(`"model"`))
+			if !last && at != 1 {
+				t.Fatalf("size %d: model at %d, want first (1)", size, at)
+			}
+			if last && !bytes.HasSuffix(b, []byte(`,"model":"`+benchModel+`"}`)) {
+				t.Fatalf("size %d: model is not the last field: ...%s", size, b[len(b)-60:])
+			}
+		}
+	}
+}
+
+// Every cut of the prose must stay valid JSON, including cuts inside an
+// escape.
+func TestFillContentEveryCut(t *testing.T) {
+	for n := 0; n < 700; n++ {
+		s := append(append([]byte(`"`), fillContent(n)...), '"')
+		if len(s) != n+2 || !json.Valid(s) {
+			t.Fatalf("cut at %d: %q is not a valid JSON string of that length", n, s)
+		}
+	}
+}
+
+func TestBuildBodyBelowMinimum(t *testing.T) {
+	if b := buildBody(10, false); !json.Valid(b) {
+		t.Fatalf("tiny body is not valid JSON: %s", b)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var d []time.Duration
+		for _, x := range v {
+			d = append(d, time.Duration(x)*time.Millisecond)
+		}
+		return d
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	for _, c := range []struct {
+		in   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 50, 0},
+		{ms(7), 99, 7 * time.Millisecond},
+		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{ms(1, 2, 3, 4), 99, 4 * time.Millisecond},
+		{ms(hundred...), 50, 50 * time.Millisecond},
+		{ms(hundred...), 99, 99 * time.Millisecond},
+		{ms(hundred...), 100, 100 * time.Millisecond},
+	} {
+		if got := percentile(c.in, c.p); got != c.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", c.in, c.p, got, c.want)
+		}
+	}
+	d := ms(5, 1, 4, 2, 3)
+	sortDurations(d)
+	if percentile(d, 50) != 3*time.Millisecond {
+		t.Errorf("median of sorted 1..5 = %v", percentile(d, 50))
+	}
+}
+
+func TestParseAndFormatSize(t *testing.T) {
+	for in, want := range map[string]int{"1KiB": 1 << 10, " 100KiB": 100 << 10, "1MiB": 1 << 20, "10Mi": 10 << 20, "4096": 4096} {
+		got, err := parseSize(in)
+		if err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0", "-1KiB", "1GB", "KiB"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+	for n, want := range map[int]string{1 << 10: "1 KiB", 100 << 10: "100 KiB", 10 << 20: "10 MiB", 1500: "1500 B"} {
+		if got := formatSize(n); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestWorkloadChunks(t *testing.T) {
+	body := buildBody(40<<10, false)
+	w := newWorkload(body, benchModel)
+	if len(w.msgs) != 1+3 {
+		t.Fatalf("40 KiB in 16 KiB chunks: %d messages, want headers + 3", len(w.msgs))
+	}
+	var got []byte
+	for i, m := range w.msgs[1:] {
+		rb := m.GetRequestBody()
+		got = append(got, rb.GetBody()...)
+		if rb.GetEndOfStream() != (i == 2) {
+			t.Fatalf("chunk %d: end_of_stream %v", i, rb.GetEndOfStream())
+		}
+	}
+	if !bytes.Equal(got, body) {
+		t.Fatal("chunks do not reassemble into the body")
+	}
+	if w.msgs[0].GetProtocolConfig() == nil {
+		t.Fatal("first message lacks protocol_config")
+	}
+}
+
+// The load generator against the in-process echo server: clean runs count
+// no failures, and a missing model header counts every request as failed.
+func TestLoadAgainstEcho(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newEchoServer()
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+	conn, err := dial(lis.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := extprocv3.NewExternalProcessorClient(conn)
+	plan := loadPlan{streams: 2, until: 100 * time.Millisecond, atLeast: 5, hardStop: 5 * time.Second}
+
+	body := buildBody(100<<10, true)
+	st := runLoad(context.Background(), client, newWorkload(body, ""), plan)
+	if st.Failures != 0 || st.Requests < 5 || st.P50 <= 0 || st.P99 < st.P50 {
+		t.Fatalf("clean run: %+v", st)
+	}
+
+	st = runLoad(context.Background(), client, newWorkload(body, benchModel), plan)
+	if st.Requests != 0 || st.Failures < 5 || !strings.Contains(st.Errors[0], modelHeader) {
+		t.Fatalf("run expecting a model header from echo: %d ok, %d failed, errors %q", st.Requests, st.Failures, st.Errors)
+	}
+}

@@ -1,0 +1,269 @@
+// Command bbrbench measures what bbr costs on top of the gRPC path itself.
+// It runs bbr and a no-op echo ext_proc server as child processes on
+// loopback, drives both with the same FULL_DUPLEX_STREAMED requests the way
+// Envoy sends them, and prints req/s, latency and memory side by side.
+//
+// Usage: go run ./hack/bbrbench [-quick] [-duration 3s] [-streams 8]
+// [-sizes 1KiB,100KiB,1MiB,10MiB] [-json FILE] [-bbr PATH]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+)
+
+type config struct {
+	duration time.Duration
+	warmup   time.Duration
+	streams  int
+	sizes    []int
+	jsonOut  string
+	bbrBin   string
+	rounds   int
+}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	serveEchoMode := flag.Bool("serve-echo", false, "run as the echo ext_proc server (the benchmark starts itself this way)")
+	addr := flag.String("addr", "127.0.0.1:0", "with -serve-echo: address to listen on")
+	debugAddr := flag.String("debug-addr", "", "with -serve-echo: address for /debug/pprof")
+	rounds := flag.Int("rounds", 3, "alternate bbr and echo this many times per cell, each for duration/rounds, to average out drift in the machine's load")
+	duration := flag.Duration("duration", 3*time.Second, "measured time per cell (slow cells run longer to reach 20 requests, up to 15s)")
+	warmup := flag.Duration("warmup", 500*time.Millisecond, "unmeasured load before each cell")
+	streams := flag.Int("streams", 8, "concurrent requests per server")
+	sizes := flag.String("sizes", "1KiB,100KiB,1MiB,10MiB", "comma-separated body sizes")
+	quick := flag.Bool("quick", false, "smoke run: 1KiB and 1MiB with 1s cells (an explicit -sizes or -duration wins)")
+	jsonOut := flag.String("json", "", "also write the results to this JSON file")
+	bbrBin := flag.String("bbr", "", "bbr binary to run (default: build ./cmd/bbr into a temporary directory)")
+	flag.Parse()
+
+	if *serveEchoMode {
+		if err := serveEcho(*addr, *debugAddr); err != nil {
+			fmt.Fprintf(os.Stderr, "bbrbench echo: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+
+	if *quick {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["sizes"] {
+			*sizes = "1KiB,1MiB"
+		}
+		if !set["duration"] {
+			*duration = time.Second
+		}
+	}
+	cfg := config{duration: *duration, warmup: *warmup, streams: *streams, jsonOut: *jsonOut, bbrBin: *bbrBin, rounds: max(*rounds, 1)}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := parseSize(s)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bbrbench: -sizes: %v\n", err)
+			return 2
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	if cfg.streams < 1 || cfg.duration <= 0 {
+		fmt.Fprintln(os.Stderr, "bbrbench: -streams and -duration must be positive")
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	rep, err := bench(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bbrbench: %v\n", err)
+		return 1
+	}
+	printReport(os.Stdout, rep)
+	if cfg.jsonOut != "" {
+		if err := writeJSON(cfg.jsonOut, rep); err != nil {
+			fmt.Fprintf(os.Stderr, "bbrbench: -json: %v\n", err)
+			return 1
+		}
+	}
+	if rep.Failures > 0 {
+		return 1
+	}
+	return 0
+}
+
+func bench(ctx context.Context, cfg config) (*report, error) {
+	began := time.Now()
+	bin := cfg.bbrBin
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "bbrbench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		progress("building ./cmd/bbr")
+		if bin, err = buildBBR(dir); err != nil {
+			return nil, err
+		}
+	}
+	rep := &report{
+		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
+		Streams: cfg.streams, ChunkBytes: chunkBytes, Duration: cfg.duration, Warmup: cfg.warmup, Rounds: cfg.rounds,
+	}
+	for _, size := range cfg.sizes {
+		if err := benchSize(ctx, cfg, bin, size, rep); err != nil {
+			return nil, fmt.Errorf("%s bodies: %w", formatSize(size), err)
+		}
+		if ctx.Err() != nil {
+			return nil, errors.New("interrupted")
+		}
+	}
+	rep.WallTime = time.Since(began)
+	return rep, nil
+}
+
+// benchSize runs every cell of one body size against fresh servers, so the
+// peak RSS read afterwards belongs to this size alone.
+func benchSize(ctx context.Context, cfg config, bin string, size int, rep *report) error {
+	bbrSrv, err := startBBR(bin)
+	if err != nil {
+		return err
+	}
+	defer bbrSrv.stop()
+	echoSrv, err := startEcho()
+	if err != nil {
+		return err
+	}
+	defer echoSrv.stop()
+
+	servers := []*server{bbrSrv, echoSrv}
+	clients := make([]extprocv3.ExternalProcessorClient, len(servers))
+	for i, s := range servers {
+		conn, err := dial(s.addr)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		clients[i] = extprocv3.NewExternalProcessorClient(conn)
+		warmConn(conn)
+	}
+
+	// Idle RSS lets the report separate what the requests cost from how
+	// big each binary is before any request.
+	mem := memRow{Size: size, Streams: cfg.streams}
+	if _, mem.BBRIdle, err = bbrSrv.memory(); err != nil {
+		return err
+	}
+	if _, mem.EchoIdle, err = echoSrv.memory(); err != nil {
+		return err
+	}
+
+	for _, modelLast := range []bool{false, true} {
+		body := buildBody(size, modelLast)
+		row := cellRow{Size: size, Model: position(modelLast)}
+		// bbr and echo alternate in short rounds on the same body, so
+		// drift in the machine's load hits both columns of a row alike.
+		for r := range cfg.rounds {
+			first, second := &row.BBR, &row.Echo
+			run := []func() cellStats{
+				func() cellStats { return runCell(ctx, cfg, clients[0], bbrSrv, newWorkload(body, benchModel)) },
+				func() cellStats { return runCell(ctx, cfg, clients[1], echoSrv, newWorkload(body, "")) },
+			}
+			if r%2 == 1 {
+				first, second = second, first
+				run[0], run[1] = run[1], run[0]
+			}
+			*first = mergeStats(*first, run[0]())
+			*second = mergeStats(*second, run[1]())
+		}
+		progressCell("bbr", row, row.BBR)
+		progressCell("echo", row, row.Echo)
+		rep.Cells = append(rep.Cells, row)
+		rep.Failures += row.BBR.Failures + row.Echo.Failures
+	}
+
+	if size >= 1<<20 {
+		held := heldRow{Size: size, Streams: 4 * cfg.streams}
+		body := buildBody(size, false)
+		if held.BBRIdle, held.BBRHeld, err = measureHeld(ctx, clients[0], bbrSrv.debug, newWorkload(body, benchModel), held.Streams); err != nil {
+			return fmt.Errorf("bbr held memory: %w", err)
+		}
+		if held.EchoIdle, held.EchoHeld, err = measureHeld(ctx, clients[1], echoSrv.debug, newWorkload(body, ""), held.Streams); err != nil {
+			return fmt.Errorf("echo held memory: %w", err)
+		}
+		rep.Held = append(rep.Held, held)
+	}
+
+	for _, s := range servers {
+		if !s.alive() {
+			return fmt.Errorf("%s exited during the run: %v", s.name, s.err)
+		}
+	}
+	if mem.BBRPeak, mem.BBRCurrent, err = bbrSrv.memory(); err != nil {
+		return err
+	}
+	if mem.EchoPeak, mem.EchoCurrent, err = echoSrv.memory(); err != nil {
+		return err
+	}
+	rep.Memory = append(rep.Memory, mem)
+	return nil
+}
+
+// warmConn connects before the first cell so that connection setup is not
+// in its first latencies.
+func warmConn(conn *grpc.ClientConn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn.Connect()
+	for s := conn.GetState(); s != connectivity.Ready; s = conn.GetState() {
+		if !conn.WaitForStateChange(ctx, s) {
+			return // the cell will report the failure
+		}
+	}
+}
+
+// runCell warms a server up with the cell's own request, then measures.
+// Warm-up failures count: a request that fails is a failure whenever it
+// happens.
+func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessorClient, srv *server, w *workload) cellStats {
+	warm := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: cfg.warmup})
+	cpu0 := srv.cpuTime()
+	per := cfg.duration / time.Duration(cfg.rounds)
+	st := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: per, atLeast: max(minRequests/cfg.rounds, 1), hardStop: cellCap / time.Duration(cfg.rounds)})
+	st.CPU = srv.cpuTime() - cpu0
+	st.Failures += warm.Failures
+	for _, e := range warm.Errors {
+		if len(st.Errors) < maxErrorsKept {
+			st.Errors = append(st.Errors, "warm-up: "+e)
+		}
+	}
+	return st
+}
+
+func position(modelLast bool) string {
+	if modelLast {
+		return "last"
+	}
+	return "first"
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bbrbench: "+format+"\n", args...)
+}
+
+func progressCell(name string, row cellRow, st cellStats) {
+	progress("%-7s model %-5s %-4s %8.1f req/s  p50 %-9s p99 %-9s n=%d failures=%d",
+		formatSize(row.Size), row.Model, name, st.ReqPerSec, fmtLatency(st.P50), fmtLatency(st.P99), st.Requests, st.Failures)
+}

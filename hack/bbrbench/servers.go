@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const startTimeout = 15 * time.Second
+
+// server is one ext_proc server running as a child process. Each server is
+// its own process so its RSS is its own and the load generator's garbage
+// collector does not run inside it.
+type server struct {
+	name   string
+	addr   string // gRPC address
+	debug  string // base URL serving /debug/pprof
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has ended
+	err    error         // Wait's result, valid once exited is closed
+}
+
+// buildBBR compiles ./cmd/bbr of the module the tool runs in, into dir.
+func buildBBR(dir string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "bbr")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/bbr")
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/bbr: %w", err)
+	}
+	return bin, nil
+}
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("not inside a Go module; run from the igw repository")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// freePort asks the kernel for an unused loopback port. Another process may
+// take it before the child binds it; the child then fails to start and says
+// so, which is rare enough not to retry.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func freePorts(n int) ([]int, error) {
+	// Hold every listener until all ports are known, so the n are distinct.
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func start(name string, cmd *exec.Cmd) (*server, error) {
+	cmd.SysProcAttr = childProcAttr()
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	s := &server{name: name, cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		s.err = cmd.Wait()
+		close(s.exited)
+	}()
+	return s, nil
+}
+
+// startBBR runs bbr in plaintext on loopback and waits until /readyz says
+// it serves.
+func startBBR(bin string) (*server, error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin,
+		"--secure-serving=false", "--bind-address=127.0.0.1",
+		"--grpc-port="+strconv.Itoa(ports[0]), "--grpc-health-port="+strconv.Itoa(ports[1]),
+		"--metrics-port="+strconv.Itoa(ports[2]),
+		"--configmaps=false", "--log-level=error", "--max-body-bytes=64Mi", "--enable-pprof")
+	s, err := start("bbr", cmd)
+	if err != nil {
+		return nil, err
+	}
+	s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+	s.debug = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
+	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[2])
+	if err := s.waitReady(ready); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *server) waitReady(url string) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited before it was ready: %v", s.name, s.err)
+		default:
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready at %s within %v", s.name, url, startTimeout)
+}
+
+// startEcho re-executes this binary as the echo server and waits for its
+// ready line.
+func startEcho() (*server, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+	debug := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+	cmd := exec.Command(self, "-serve-echo", "-addr", addr, "-debug-addr", debug)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	s, err := start("echo", cmd)
+	if err != nil {
+		return nil, err
+	}
+	s.addr, s.debug = addr, "http://"+debug
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		close(line)
+	}()
+	select {
+	case l := <-line:
+		if l == echoReady {
+			return s, nil
+		}
+		s.stop()
+		return nil, fmt.Errorf("echo server did not start (stdout %q): %v", l, s.waitErr())
+	case <-time.After(startTimeout):
+		s.stop()
+		return nil, fmt.Errorf("echo server not ready within %v", startTimeout)
+	}
+}
+
+func (s *server) waitErr() error {
+	select {
+	case <-s.exited:
+		return s.err
+	case <-time.After(time.Second):
+		return nil
+	}
+}
+
+// alive reports whether the process still runs; a server that crashed
+// under load must not be mistaken for one that merely failed requests.
+func (s *server) alive() bool {
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// memory reads the peak (VmHWM) and current (VmRSS) resident set in bytes.
+func (s *server) memory() (peak, current int64, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s memory: %w", s.name, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok || (key != "VmHWM" && key != "VmRSS") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s memory: %s: %w", s.name, line, err)
+		}
+		if key == "VmHWM" {
+			peak = kb << 10
+		} else {
+			current = kb << 10
+		}
+	}
+	if peak == 0 {
+		return 0, 0, fmt.Errorf("%s memory: no VmHWM in /proc/%d/status", s.name, s.cmd.Process.Pid)
+	}
+	return peak, current, nil
+}
+
+// stop sends SIGTERM (bbr drains; nothing is in flight by then) and kills
+// the process if it does not end soon.
+func (s *server) stop() {
+	if !s.alive() {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	select {
+	case <-s.exited:
+	case <-ctx.Done():
+		fmt.Fprintf(os.Stderr, "bbrbench: %s did not stop within 10s after SIGTERM; killing it\n", s.name)
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// cpuTime is the CPU the process has used so far (user + system), from
+// /proc/<pid>/stat. Unlike req/s in a closed loop that shares two cores
+// with the load generator, it does not depend on how the scheduler split
+// the cores during the cell.
+func (s *server) cpuTime() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields after it are
+	// counted from the closing parenthesis.
+	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, 100 on every Linux this runs on.
+const clockTicks = 100
