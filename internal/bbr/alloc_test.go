@@ -85,7 +85,7 @@ func BenchmarkSmallRequest(b *testing.B) {
 	body := chatBody("meta-llama/Llama-3.1-8B-Instruct", 1<<10, false)
 	hdrs := &extprocv3.ProcessingRequest{
 		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed},
-		Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{Headers: headerMap(jsonHeaders())}}}
+		Request:        &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{Headers: headerMap(jsonHeaders())}}}
 	bodyMsg := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: body, EndOfStream: true}}}
 	noop := func(*extprocv3.ProcessingResponse) error { return nil }
 	b.ReportAllocs()
