@@ -38,16 +38,22 @@ func (s *session) fullDuplexChunk(data []byte, eos bool) error {
 	s.held = append(s.held, chunk{data, eos})
 	s.heldBytes += len(data)
 	s.h.Metrics.heldBytes(len(data))
+	return s.readBeforeDecision(data, eos)
+}
+
+// readBeforeDecision scans a chunk that came before the decision, and
+// decides once every wanted field is complete or the body has ended.
+func (s *session) readBeforeDecision(data []byte, eos bool) error {
 	if err := s.scanChunk(data, eos); err != nil {
 		return err
 	}
-	if eos || s.scanner.AllDone() {
-		if eos {
-			defer func() { s.phase = phaseDone }()
-		}
-		return s.decideAndFlush()
+	if !eos && !s.scanner.AllDone() {
+		return nil
 	}
-	return nil
+	if eos {
+		defer func() { s.phase = phaseDone }()
+	}
+	return s.decideAndFlush()
 }
 
 // streamedChunk: in STREAMED mode Envoy holds each chunk until its answer.
@@ -64,16 +70,7 @@ func (s *session) streamedChunk(data []byte, eos bool) error {
 		}
 		s.acks++
 		s.pending += len(data) // Envoy holds the bytes; bbr only counts them
-		if err := s.scanChunk(data, eos); err != nil {
-			return err
-		}
-		if eos || s.scanner.AllDone() {
-			if eos {
-				defer func() { s.phase = phaseDone }()
-			}
-			return s.decideAndFlush()
-		}
-		return nil
+		return s.readBeforeDecision(data, eos)
 	}
 	if err := s.scanChunk(data, eos); err != nil {
 		return err

@@ -10,15 +10,6 @@ import (
 	"github.com/igw-dev/igw/internal/envoysim"
 )
 
-type errorBody struct {
-	Error struct {
-		Message string  `json:"message"`
-		Type    string  `json:"type"`
-		Param   *string `json:"param"`
-		Code    string  `json:"code"`
-	} `json:"error"`
-}
-
 // wantRejected checks the ImmediateResponse: status, OpenAI error JSON,
 // content type.
 func wantRejected(t *testing.T, res *envoysim.Result, status int, code, param string) {
@@ -30,7 +21,7 @@ func wantRejected(t *testing.T, res *envoysim.Result, status int, code, param st
 	if int(im.GetStatus().GetCode()) != status {
 		t.Fatalf("status %d, want %d (%s)", im.GetStatus().GetCode(), status, im.GetBody())
 	}
-	var e errorBody
+	var e openAIError
 	if err := json.Unmarshal(im.GetBody(), &e); err != nil {
 		t.Fatalf("error body is not JSON: %q", im.GetBody())
 	}
