@@ -6,7 +6,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/igw-dev/igw/internal/version.version=$(VERSION)
 
-.PHONY: help build test test-race bench bench-go fuzz lint testbed release-check snapshot clean
+.PHONY: help build test bench bench-go fuzz lint generate testbed release-check snapshot clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+
+generate: ## regenerate deepcopy code and CRDs (controller-gen) and copy the Gateway API CRDs
+	hack/generate.sh
 
 testbed: ## build kube-apiserver and etcd for the tests into the user cache, when missing
 	hack/testbed.sh build

@@ -60,15 +60,6 @@ func moduleRoot() (string, error) {
 // freePort asks the kernel for an unused loopback port. Another process may
 // take it before the child binds it; the child then fails to start and says
 // so, which is rare enough not to retry.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func freePorts(n int) ([]int, error) {
 	// Hold every listener until all ports are known, so the n are distinct.
 	var ls []net.Listener
