@@ -46,6 +46,7 @@ func TestBadBodiesAreRejected(t *testing.T) {
 		param      string
 	}{
 		{"not json", `not json`, 400, CodeNotObject, ""},
+		{"html", `<html></html>`, 400, CodeInvalidJSON, ""},
 		{"truncated", `{"model":"a","messages":[`, 400, CodeInvalidJSON, ""},
 		{"empty", ``, 400, CodeInvalidJSON, ""},
 		{"array", `[{"model":"a"}]`, 400, CodeNotObject, ""},

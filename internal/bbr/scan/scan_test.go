@@ -45,6 +45,7 @@ var hardCases = []struct {
 	{"duplicate via escape", `{"model":"a","m\u006fdel":"b"}`, "", 0, ErrDuplicate},
 	{"duplicate after nested", `{"model":"a","x":{"model":"n"},"model":"b"}`, "", 0, ErrDuplicate},
 	{"not json", `not json`, "", 0, ErrNotObject},
+	{"html", `<html>`, "", 0, ErrSyntax},
 	{"empty body", ``, "", 0, ErrTruncated},
 	{"only spaces", "  \n", "", 0, ErrTruncated},
 	{"truncated", `{"model":"abc`, "", 0, ErrTruncated},

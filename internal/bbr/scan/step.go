@@ -64,8 +64,12 @@ func (s *Scanner) top(b byte, pos int64) bool {
 	case b == '{':
 		s.st = stObjKeyOrEnd
 		return s.push(false, pos)
+	case b == '[' || b == '"' || b == '-' || (b >= '0' && b <= '9') || b == 't' || b == 'f' || b == 'n':
+		// Possibly valid JSON, but not an object; checking the rest would
+		// not change the answer.
+		return s.failAt(ErrNotObject, pos, "request body must be a JSON object")
 	}
-	return s.failAt(ErrNotObject, pos, "request body must be a JSON object")
+	return s.syntax(pos, "request body is not JSON")
 }
 
 func (s *Scanner) expectKey(b byte, pos int64) bool {
