@@ -43,6 +43,21 @@ func skipPlain(p []byte, i int) int {
 	return i
 }
 
+// skipPlain16 is skipPlain limited to the next 16 bytes: it returns i+16
+// when they are all plain.
+func skipPlain16(p []byte, i int) int {
+	if i+16 > len(p) {
+		return skipPlain(p, i)
+	}
+	if m := hasSpecial(binary.LittleEndian.Uint64(p[i:])); m != 0 {
+		return i + bits.TrailingZeros64(m)>>3
+	}
+	if m := hasSpecial(binary.LittleEndian.Uint64(p[i+8:])); m != 0 {
+		return i + 8 + bits.TrailingZeros64(m)>>3
+	}
+	return i + 16
+}
+
 // shortEscape marks the characters that may follow a backslash, except u.
 var shortEscape = [256]bool{'"': true, '\\': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
 
@@ -59,7 +74,13 @@ var isHex = func() (t [256]bool) {
 // across chunks.
 func skipString(p []byte, i int) int {
 	for {
-		i = skipPlain(p, i)
+		// Short strings (keys, roles) end within the first word loop; long
+		// ones go on in the vector loop, which also passes escapes.
+		if j := skipPlain16(p, i); j < i+16 || j == len(p) {
+			i = j
+		} else {
+			i = skipPlain(p, skipVector(p, j))
+		}
 		if i+1 >= len(p) || p[i] != '\\' {
 			return i
 		}
