@@ -4,8 +4,11 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/igw-dev/igw/internal/cmd/install"
+	"github.com/igw-dev/igw/internal/cmd/uninstall"
 	"github.com/igw-dev/igw/internal/cmd/version"
 	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/kube"
 	ver "github.com/igw-dev/igw/internal/version"
 )
 
@@ -24,6 +27,13 @@ diagnoses problems, and shows live model-server state.`,
 	cmd.SetIn(io.In)
 	cmd.SetOut(io.Out)
 	cmd.SetErr(io.ErrOut)
+	// kubectl's connection flags (--kubeconfig, --context, -n, ...), for every command that talks
+	// to a cluster; the factory reads them once they are parsed.
+	kubeFlags := kube.NewConfigFlags()
+	kubeFlags.AddFlags(cmd.PersistentFlags())
+	f := kube.NewFactory(kubeFlags)
 	cmd.AddCommand(version.NewCmd(io, nil))
+	cmd.AddCommand(install.NewCmd(io, f))
+	cmd.AddCommand(uninstall.NewCmd(io, f))
 	return cmd
 }

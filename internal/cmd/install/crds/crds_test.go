@@ -1,0 +1,83 @@
+package crds
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/igw-dev/igw/api"
+	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/install"
+)
+
+// parse runs the command with args and returns the options Run would get, or the error.
+func parse(t *testing.T, args ...string) (*Options, error) {
+	t.Helper()
+	io, _, _ := cmdutil.Test()
+	var got *Options
+	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Out)
+	cmd.SetErr(io.ErrOut)
+	err := cmd.Execute()
+	return got, err
+}
+
+func TestDefaults(t *testing.T) {
+	o, err := parse(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := install.Selection{GatewayAPI: install.GatewayAPIStandard, Objective: install.ObjectiveLLMD, InferenceVersion: api.BundleVersion}
+	if o.Selection != want || o.DryRun != install.DryRunNone || o.Force || o.Timeout != 2*time.Minute || o.Output != install.OutputText {
+		t.Errorf("defaults = %+v", o)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	o, err := parse(t, "--gateway-api", "experimental", "--objective-group", "both", "--dry-run", "--force", "--timeout", "30s", "-o", "yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Selection.GatewayAPI != install.GatewayAPIExperimental || o.Selection.Objective != install.ObjectiveBoth ||
+		o.DryRun != install.DryRunClient || !o.Force || o.Timeout != 30*time.Second || o.Output != install.OutputYAML {
+		t.Errorf("parsed %+v", o)
+	}
+	if o, _ := parse(t, "--dry-run=server"); o.DryRun != install.DryRunServer {
+		t.Errorf("--dry-run=server: %s", o.DryRun)
+	}
+
+	// --from-release without --objective-group takes the release's objectives; with it, the flag's.
+	o, err = parse(t, "--from-release", "--inference-version", "v1.5.0")
+	if err != nil || !o.Selection.ObjectiveFromRelease || !o.Selection.FromRelease {
+		t.Errorf("--from-release: %+v, %v", o, err)
+	}
+	o, err = parse(t, "--from-release", "--objective-group", "llm-d")
+	if err != nil || o.Selection.ObjectiveFromRelease {
+		t.Errorf("--from-release --objective-group llm-d: %+v, %v", o, err)
+	}
+	if o, _ := parse(t, "--objective-group", "x-k8s"); o.Selection.ObjectiveFromRelease {
+		t.Error("ObjectiveFromRelease without --from-release")
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--gateway-api", "beta"}, `invalid argument "beta" for "--gateway-api" flag: must be one of standard, experimental, none`},
+		{[]string{"--objective-group", "x-k8s.io"}, `"--objective-group" flag: must be one of llm-d, x-k8s, both, none`},
+		{[]string{"--dry-run=true"}, `"--dry-run" flag: must be one of none, client, server`},
+		{[]string{"-o", "wide"}, `"-o, --output" flag: must be one of text, json, yaml`},
+		{[]string{"--inference-version", "v1.5.0"}, "--inference-version v1.5.0 needs --from-release"},
+		{[]string{"--inference-version", "latest", "--from-release"}, `--inference-version: "latest" is not a release tag`},
+		{[]string{"--timeout", "0s"}, "--timeout must be positive"},
+		{[]string{"extra"}, `unknown command "extra"`},
+	} {
+		if _, err := parse(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,26 @@
+// Package install is `igwctl install`, the parent of one subcommand per thing igwctl installs
+// (crds now; provider and bbr next).
+package install
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/igw-dev/igw/internal/cmd/install/crds"
+	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/kube"
+)
+
+// NewCmd returns `igwctl install` with its subcommands.
+func NewCmd(io cmdutil.IOStreams, f kube.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "Install the inference extension's parts into a cluster",
+		Long: `Install the parts of an inference gateway into the cluster the kubeconfig flags select.
+Each subcommand installs one part, checks that doing so is safe first, and waits until it is ready.`,
+		// A RunE makes cobra check Args, so `igwctl install typo` fails instead of printing help.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(crds.NewCmd(io, f, nil))
+	return cmd
+}

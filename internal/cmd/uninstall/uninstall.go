@@ -1,0 +1,27 @@
+// Package uninstall is `igwctl uninstall`, the counterpart of `igwctl install`, with one
+// subcommand per thing igwctl installs (crds now; provider and bbr next).
+package uninstall
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/igw-dev/igw/internal/cmd/uninstall/crds"
+	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/kube"
+)
+
+// NewCmd returns `igwctl uninstall` with its subcommands.
+func NewCmd(io cmdutil.IOStreams, f kube.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "uninstall",
+		Short: "Remove what igwctl install installed",
+		Long: `Remove parts of an inference gateway from the cluster the kubeconfig flags select.
+Each subcommand mirrors its install counterpart, refuses to remove what is still in use, and
+waits until the removal is complete.`,
+		// A RunE makes cobra check Args, so `igwctl uninstall typo` fails instead of printing help.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(crds.NewCmd(io, f, nil))
+	return cmd
+}
