@@ -124,6 +124,12 @@ type Selection struct {
 	FromRelease bool
 }
 
+// DefaultSelection is what install and uninstall act on without flags, so
+// that the same flags undo an install.
+func DefaultSelection(bundleVersion string) Selection {
+	return Selection{GatewayAPI: GatewayAPIStandard, Objective: ObjectiveLLMD, InferenceVersion: bundleVersion}
+}
+
 // Validate checks what the flag types cannot: the version's syntax and that a version other than
 // the embedded one is fetched.
 func (s Selection) Validate(embedded string) error {

@@ -32,14 +32,10 @@ func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Opt
 	o := &Options{
 		IO:      io,
 		Factory: f,
-		Selection: install.Selection{
-			GatewayAPI:       install.GatewayAPIStandard,
-			Objective:        install.ObjectiveLLMD,
-			InferenceVersion: api.BundleVersion,
-		},
-		DryRun:  install.DryRunNone,
-		Timeout: 2 * time.Minute,
-		Output:  install.OutputText,
+		Selection: install.DefaultSelection(api.BundleVersion),
+		DryRun:    install.DryRunNone,
+		Timeout:   2 * time.Minute,
+		Output:    install.OutputText,
 	}
 	cmd := &cobra.Command{
 		Use:   "crds",
