@@ -33,8 +33,8 @@ type Options struct {
 // alone, or to inject a Fetcher).
 func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Options) error) *cobra.Command {
 	o := &Options{
-		IO:      io,
-		Factory: f,
+		IO:        io,
+		Factory:   f,
 		Selection: install.DefaultSelection(api.BundleVersion),
 		DryRun:    install.DryRunNone,
 		Timeout:   2 * time.Minute,
