@@ -1,11 +1,13 @@
 // Package install is `igwctl install`, the parent of one subcommand per thing igwctl installs
-// (crds now; provider and bbr next).
+//.
 package install
 
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/igw-dev/igw/internal/cmd/install/bbr"
 	"github.com/igw-dev/igw/internal/cmd/install/crds"
+	"github.com/igw-dev/igw/internal/cmd/install/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/kube"
 )
@@ -22,5 +24,7 @@ Each subcommand installs one part, checks that doing so is safe first, and waits
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(crds.NewCmd(io, f, nil))
+	cmd.AddCommand(provider.NewCmd(io, f, nil))
+	cmd.AddCommand(bbr.NewCmd(io, f, nil))
 	return cmd
 }

@@ -1,11 +1,13 @@
 // Package uninstall is `igwctl uninstall`, the counterpart of `igwctl install`, with one
-// subcommand per thing igwctl installs (crds now; provider and bbr next).
+// subcommand per thing igwctl installs.
 package uninstall
 
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/igw-dev/igw/internal/cmd/uninstall/bbr"
 	"github.com/igw-dev/igw/internal/cmd/uninstall/crds"
+	"github.com/igw-dev/igw/internal/cmd/uninstall/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/kube"
 )
@@ -23,5 +25,7 @@ waits until the removal is complete.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(crds.NewCmd(io, f, nil))
+	cmd.AddCommand(provider.NewCmd(io, f, nil))
+	cmd.AddCommand(bbr.NewCmd(io, f, nil))
 	return cmd
 }

@@ -1,0 +1,235 @@
+// Package provider is `igwctl uninstall provider`, the counterpart of `igwctl install provider`.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	installprovider "github.com/igw-dev/igw/internal/cmd/install/provider"
+	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/helm"
+	"github.com/igw-dev/igw/internal/install"
+	catalog "github.com/igw-dev/igw/internal/install/provider"
+	"github.com/igw-dev/igw/internal/kube"
+)
+
+// Options are the flags of `igwctl uninstall provider` and what the command is given.
+type Options struct {
+	IO       cmdutil.IOStreams
+	Factory  kube.Factory
+	Settings *helm.Settings
+
+	Provider         string
+	DeleteGateway    bool
+	Gateway          string
+	GatewayNamespace string
+	Wait             bool
+	Timeout          time.Duration
+	Output           install.Output
+}
+
+// NewCmd returns the command; run, when not nil, replaces Run.
+func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{IO: io, Factory: f, Gateway: catalog.DefaultGateway, Timeout: 5 * time.Minute, Output: install.OutputText}
+	cmd := &cobra.Command{
+		Use:       "provider " + strings.Join(catalog.Names(), "|"),
+		Short:     "Remove the Helm releases igwctl install provider installed",
+		ValidArgs: catalog.Names(),
+		Long: `Uninstall the provider's Helm releases in the reverse order of install (Istio: istiod, then
+istio-base; Agentgateway: agentgateway, then agentgateway-crds; NGINX Gateway Fabric: ngf). GKE
+has none.
+
+The Gateway install created stays unless --delete-gateway is given; it is deleted first, while
+its controller can still clean up after it, and only when igwctl created it (label
+app.kubernetes.io/managed-by=igwctl).
+
+A release that is not there is skipped with a message (as helm uninstall --ignore-not-found), so
+the command can be run again; when nothing is there it says "nothing to uninstall" and succeeds.
+The provider's namespace is left in place, as helm leaves it.`,
+		Example: `  igwctl uninstall provider istio
+  igwctl uninstall provider agentgateway --delete-gateway --gateway-namespace llm`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("give one provider: %s", strings.Join(catalog.Names(), ", "))
+			}
+			_, err := catalog.Lookup(args[0])
+			return err
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Provider = args[0]
+			if o.Timeout <= 0 {
+				return fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
+			}
+			if !o.DeleteGateway && (cmd.Flags().Changed("gateway") || cmd.Flags().Changed("gateway-namespace")) {
+				return errors.New("--gateway and --gateway-namespace name the Gateway to delete: they need --delete-gateway")
+			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			if run != nil {
+				return run(ctx, o)
+			}
+			return Run(ctx, o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.BoolVar(&o.DeleteGateway, "delete-gateway", false, "also delete the Gateway install created")
+	fs.StringVar(&o.Gateway, "gateway", o.Gateway, "name of the Gateway to delete")
+	fs.StringVar(&o.GatewayNamespace, "gateway-namespace", "", "namespace of the Gateway (default: the current namespace)")
+	fs.BoolVar(&o.Wait, "wait", false, "wait until the releases' objects are gone")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long each release's hooks and --wait may take")
+	fs.VarP(o.Output.Value(), "output", "o", "output format: text, json or yaml")
+	return cmd
+}
+
+// Result is what the command did.
+type Result struct {
+	Provider       string   `json:"provider"`
+	Uninstalled    []string `json:"uninstalled,omitempty"` // "release ns/name"
+	NotFound       []string `json:"notFound,omitempty"`
+	GatewayDeleted string   `json:"gatewayDeleted,omitempty"`
+	Kept           []string `json:"kept,omitempty"`
+	Notes          []string `json:"notes,omitempty"`
+	Nothing        bool     `json:"nothingToUninstall"`
+}
+
+// Run uninstalls the provider.
+func Run(ctx context.Context, o *Options) error {
+	p, err := catalog.Lookup(o.Provider)
+	if err != nil {
+		return err
+	}
+	f := o.Factory
+	if f == nil {
+		return errors.New("no cluster connection")
+	}
+	if err := kube.Ping(ctx, f); err != nil {
+		return err
+	}
+	res := &Result{Provider: string(p.Name)}
+	gwNS := o.GatewayNamespace
+	if gwNS == "" {
+		if gwNS, err = f.Namespace(); err != nil {
+			return err
+		}
+	}
+	dyn, err := f.Dynamic()
+	if err != nil {
+		return err
+	}
+	dc, err := f.Discovery()
+	if err != nil {
+		return err
+	}
+	missing, err := installprovider.MissingResources(dc, installprovider.GatewayAPIGroupVersion, "gateways")
+	if err != nil {
+		return err
+	}
+	gwServed := len(missing) == 0
+	gws := dyn.Resource(installprovider.GatewayGVR).Namespace(gwNS)
+	if gwServed {
+		gw, err := gws.Get(ctx, o.Gateway, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			if o.DeleteGateway {
+				res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s does not exist", gwNS, o.Gateway))
+			}
+		case err != nil:
+			return fmt.Errorf("reading Gateway %s/%s: %w", gwNS, o.Gateway, err)
+		case !o.DeleteGateway:
+			if gw.GetLabels()[catalog.ProviderLabel] == string(p.Name) {
+				res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s is left in place; --delete-gateway deletes it", gwNS, o.Gateway))
+			}
+		case gw.GetLabels()[catalog.ManagedByLabel] != catalog.ManagedBy:
+			return fmt.Errorf("Gateway %s/%s was not created by igwctl (no label %s=%s), so igwctl leaves it alone; nothing was uninstalled. Delete it with kubectl, or drop --delete-gateway",
+				gwNS, o.Gateway, catalog.ManagedByLabel, catalog.ManagedBy)
+		default:
+			if err := gws.Delete(ctx, o.Gateway, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("deleting Gateway %s/%s: %w", gwNS, o.Gateway, err)
+			}
+			res.GatewayDeleted = gwNS + "/" + o.Gateway
+		}
+	} else if o.DeleteGateway {
+		res.Notes = append(res.Notes, "the cluster does not serve the Gateway API, so there is no Gateway to delete")
+	}
+
+	if !p.Managed {
+		cfg, err := f.RESTConfig()
+		if err != nil {
+			return err
+		}
+		settings := helm.DefaultSettings()
+		if o.Settings != nil {
+			settings = *o.Settings
+		}
+		hc, err := helm.NewForConfig(cfg, p.Namespace, settings)
+		if err != nil {
+			return err
+		}
+		charts := slices.Clone(p.Charts)
+		slices.Reverse(charts)
+		for _, c := range charts {
+			u, err := hc.Uninstall(ctx, c.Release, helm.UninstallOptions{Namespace: p.Namespace, Wait: o.Wait, Timeout: o.Timeout, IgnoreNotFound: true})
+			if err != nil {
+				done := "nothing else was uninstalled"
+				if len(res.Uninstalled) > 0 || res.GatewayDeleted != "" {
+					done = "already removed: " + strings.Join(append(slices.Clone(res.Uninstalled), gatewayDone(res)...), ", ")
+				}
+				return fmt.Errorf("uninstalling %s: %w; %s", p.Title, err, done)
+			}
+			name := fmt.Sprintf("release %s/%s", p.Namespace, c.Release)
+			if !u.Existed {
+				res.NotFound = append(res.NotFound, name)
+				continue
+			}
+			res.Uninstalled = append(res.Uninstalled, name)
+			if u.Kept != "" {
+				res.Kept = append(res.Kept, u.Kept)
+			}
+		}
+	}
+	res.Nothing = len(res.Uninstalled) == 0 && res.GatewayDeleted == ""
+	if o.Output != install.OutputText {
+		return cmdutil.PrintData(o.IO.Out, string(o.Output), res)
+	}
+	w := o.IO.Out
+	if res.GatewayDeleted != "" {
+		fmt.Fprintf(w, "deleted Gateway %s\n", res.GatewayDeleted)
+	}
+	for _, u := range res.Uninstalled {
+		fmt.Fprintf(w, "uninstalled %s\n", u)
+	}
+	for _, n := range res.NotFound {
+		fmt.Fprintf(w, "%s not found, skipped\n", n)
+	}
+	for _, k := range res.Kept {
+		fmt.Fprintf(w, "kept: %s\n", k)
+	}
+	if res.Nothing {
+		if p.Managed {
+			fmt.Fprintf(w, "nothing to uninstall: %s is managed by the platform and igwctl installed no release\n", p.Title)
+		} else {
+			fmt.Fprintf(w, "nothing to uninstall: no %s release in namespace %s\n", p.Title, p.Namespace)
+		}
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+func gatewayDone(res *Result) []string {
+	if res.GatewayDeleted == "" {
+		return nil
+	}
+	return []string{"Gateway " + res.GatewayDeleted}
+}
