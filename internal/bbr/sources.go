@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -59,7 +58,7 @@ func (s *Server) startConfigMaps(ctx context.Context) error {
 		s.log.Info(msg)
 		return nil
 	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := adapters.NewCoreClient(cfg)
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client from %s: %w", how, err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -82,7 +81,9 @@ func (s *Status) MarkSynced() {
 // apiserver is unreachable the reflector keeps retrying and the store keeps
 // serving what it last had, and Status says so.
 type ConfigMapSource struct {
-	Client    kubernetes.Interface
+	// Client reaches the core/v1 API (NewCoreClient, or a clientset's
+	// CoreV1().RESTClient()).
+	Client    cache.Getter
 	Namespace string // empty: all namespaces
 	Store     *Store
 	Log       *slog.Logger
@@ -116,7 +117,7 @@ func nsName(ns string) string {
 }
 
 func (c *ConfigMapSource) informer(label string) cache.SharedIndexInformer {
-	lw := cache.NewFilteredListWatchFromClient(c.Client.CoreV1().RESTClient(), "configmaps", c.Namespace,
+	lw := cache.NewFilteredListWatchFromClient(c.Client, "configmaps", c.Namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = label + "=true" })
 	inf := cache.NewSharedIndexInformer(plainList{lw}, &corev1.ConfigMap{}, 0, cache.Indexers{})
 	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {

@@ -60,7 +60,11 @@ func TestConfigMapWatch(t *testing.T) {
 
 	store := NewStore(quiet(), nil)
 	status := NewStatus("configmaps", true, "")
-	src := &ConfigMapSource{Client: cs, Namespace: "bbr-cm", Store: store, Log: quiet(), Status: status}
+	core, err := NewCoreClient(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &ConfigMapSource{Client: core, Namespace: "bbr-cm", Store: store, Log: quiet(), Status: status}
 	go src.Run(ctx)
 
 	base := func(m string) string { b, _ := store.Snapshot().BaseOf(m); return b }
@@ -103,7 +107,10 @@ func TestConfigMapWatch(t *testing.T) {
 // ends the source on its own.
 func TestUnreachableAPIServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	cs := kubernetes.NewForConfigOrDie(&rest.Config{Host: "http://127.0.0.1:1", Timeout: time.Second})
+	cs, err := NewCoreClient(&rest.Config{Host: "http://127.0.0.1:1", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	status := NewStatus("configmaps", true, "")
 	var errs atomic.Int32
 	src := &ConfigMapSource{Client: cs, Store: NewStore(quiet(), nil), Log: quiet(), Status: status, OnError: func() { errs.Add(1) }}
