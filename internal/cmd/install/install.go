@@ -1,5 +1,5 @@
-// Package install is `igwctl install`, the parent of one subcommand per thing igwctl installs
-// .
+// Package install is `igwctl install`, the parent of one subcommand per thing igwctl installs:
+// crds, provider and bbr.
 package install
 
 import (
