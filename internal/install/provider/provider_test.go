@@ -80,12 +80,12 @@ func TestPlan(t *testing.T) {
 	if istiod.Chart.Chart != "istiod" || istiod.Values.Set[0] != "a=1" || istiod.Values.Files[0] != "v.yaml" {
 		t.Errorf("istiod = %+v", istiod)
 	}
-	merged, err := istiod.Values.Merge()
-	if err == nil {
+	if _, err := istiod.Values.Merge(); err == nil {
 		t.Fatal("missing values file merged")
 	}
 	istiod.Values.Files = nil
-	if merged, err = istiod.Values.Merge(); err != nil {
+	merged, err := istiod.Values.Merge()
+	if err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := helm.ValuesPath(merged, "pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION"); v != "true" {

@@ -150,7 +150,7 @@ func Run(ctx context.Context, o *Options) error {
 				res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s is left in place; --delete-gateway deletes it", gwNS, o.Gateway))
 			}
 		case gw.GetLabels()[catalog.ManagedByLabel] != catalog.ManagedBy:
-			return fmt.Errorf("Gateway %s/%s was not created by igwctl (no label %s=%s), so igwctl leaves it alone; nothing was uninstalled. Delete it with kubectl, or drop --delete-gateway",
+			return fmt.Errorf("the Gateway %s/%s was not created by igwctl (no label %s=%s), so igwctl leaves it alone; nothing was uninstalled. Delete it with kubectl, or drop --delete-gateway",
 				gwNS, o.Gateway, catalog.ManagedByLabel, catalog.ManagedBy)
 		default:
 			if err := gws.Delete(ctx, o.Gateway, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
