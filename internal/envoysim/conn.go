@@ -8,10 +8,11 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 )
 
-// AnswerTimeout is how long the simulator waits for each answer. Envoy's own
-// message_timeout is shorter (200ms by default); a processor that makes the
-// simulator wait this long would have failed the request in Envoy.
-var AnswerTimeout = 10 * time.Second
+// DefaultAnswerTimeout is how long the simulator waits for each answer
+// unless the request says otherwise. Envoy's own message_timeout is shorter
+// (200ms by default); a processor that makes the simulator wait this long
+// would have failed the request in Envoy.
+const DefaultAnswerTimeout = 10 * time.Second
 
 type answer struct {
 	resp *extprocv3.ProcessingResponse
@@ -24,12 +25,16 @@ type conn struct {
 	stream  extprocv3.ExternalProcessor_ProcessClient
 	answers chan answer
 	done    chan struct{}
+	timeout time.Duration
 	once    sync.Once
 	sendMu  sync.Mutex
 }
 
-func newConn(stream extprocv3.ExternalProcessor_ProcessClient) *conn {
-	c := &conn{stream: stream, answers: make(chan answer, 16), done: make(chan struct{})}
+func newConn(stream extprocv3.ExternalProcessor_ProcessClient, timeout time.Duration) *conn {
+	if timeout <= 0 {
+		timeout = DefaultAnswerTimeout
+	}
+	c := &conn{stream: stream, answers: make(chan answer, 16), done: make(chan struct{}), timeout: timeout}
 	go func() {
 		for {
 			r, err := stream.Recv()
@@ -55,7 +60,7 @@ func (c *conn) send(r *extprocv3.ProcessingRequest) error {
 // next waits for the next answer. what names the answer expected, for the
 // error when none comes.
 func (c *conn) next(what string) (*extprocv3.ProcessingResponse, error) {
-	t := time.NewTimer(AnswerTimeout)
+	t := time.NewTimer(c.timeout)
 	defer t.Stop()
 	select {
 	case a := <-c.answers:
@@ -64,7 +69,7 @@ func (c *conn) next(what string) (*extprocv3.ProcessingResponse, error) {
 		}
 		return a.resp, nil
 	case <-t.C:
-		return nil, fmt.Errorf("no answer for %s within %v: the processor hangs (Envoy would fail the request at its message_timeout)", what, AnswerTimeout)
+		return nil, fmt.Errorf("no answer for %s within %v: the processor hangs (Envoy would fail the request at its message_timeout)", what, c.timeout)
 	}
 }
 

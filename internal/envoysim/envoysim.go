@@ -10,8 +10,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 )
@@ -54,6 +54,10 @@ type Request struct {
 	// Response, when set, is sent back through the filter after the
 	// request is processed.
 	Response *Response
+
+	// AnswerTimeout bounds the wait for each answer (default
+	// DefaultAnswerTimeout).
+	AnswerTimeout time.Duration
 }
 
 // Response is an upstream response to send through the filter.
@@ -105,7 +109,7 @@ func Run(ctx context.Context, client extprocv3.ExternalProcessorClient, req Requ
 	if err != nil {
 		return nil, fmt.Errorf("opening ext_proc stream: %w", err)
 	}
-	c := newConn(stream)
+	c := newConn(stream, req.AnswerTimeout)
 	defer c.close()
 	sim := &run{req: req, conn: c, res: &Result{Headers: Headers{}}}
 	for _, h := range req.Headers {
@@ -123,8 +127,8 @@ func Run(ctx context.Context, client extprocv3.ExternalProcessorClient, req Requ
 	return sim.res, nil
 }
 
-// applyMutation applies a header mutation as Envoy does: removals, then
-// sets honouring append_action.
+// applyMutation applies a header mutation as Envoy's ext_proc filter does:
+// removals, then sets.
 func (h Headers) applyMutation(m *extprocv3.HeaderMutation) error {
 	if m == nil {
 		return nil
@@ -137,26 +141,21 @@ func (h Headers) applyMutation(m *extprocv3.HeaderMutation) error {
 		if k != strings.ToLower(k) {
 			return fmt.Errorf("header key %q is not lowercase", k)
 		}
-		v := string(o.GetHeader().GetRawValue())
-		if v == "" {
-			v = o.GetHeader().GetValue()
+		// Envoy reads only raw_value: a value sent in the old string field
+		// arrives as an empty header.
+		if len(o.GetHeader().GetRawValue()) == 0 && o.GetHeader().GetValue() != "" {
+			return fmt.Errorf("header %s is set in value, not raw_value: Envoy would set it empty", k)
 		}
+		v := string(o.GetHeader().GetRawValue())
 		if strings.ContainsAny(v, "\r\n\x00") {
 			return fmt.Errorf("header %s has a value Envoy rejects: %q", k, v)
 		}
-		switch o.GetAppendAction() {
-		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD:
-			h[k] = []string{v}
-		case corev3.HeaderValueOption_ADD_IF_ABSENT:
-			if _, ok := h[k]; !ok {
-				h[k] = []string{v}
-			}
-		case corev3.HeaderValueOption_OVERWRITE_IF_EXISTS:
-			if _, ok := h[k]; ok {
-				h[k] = []string{v}
-			}
-		default:
+		// The ext_proc filter reads only the deprecated append flag (unset
+		// means overwrite) and ignores append_action.
+		if o.GetAppend().GetValue() {
 			h[k] = append(h[k], v)
+		} else {
+			h[k] = []string{v}
 		}
 	}
 	return nil
