@@ -152,6 +152,7 @@ func (h Headers) applyMutation(m *extprocv3.HeaderMutation) error {
 		}
 		// The ext_proc filter reads only the deprecated append flag (unset
 		// means overwrite) and ignores append_action.
+		//lint:ignore SA1019 the field is deprecated, but it is what Envoy's ext_proc filter reads
 		if o.GetAppend().GetValue() {
 			h[k] = append(h[k], v)
 		} else {
