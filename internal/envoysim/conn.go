@@ -25,16 +25,17 @@ type conn struct {
 	stream  extprocv3.ExternalProcessor_ProcessClient
 	answers chan answer
 	done    chan struct{}
+	cancel  func() // ends the stream, unblocking a Send stuck on flow control
 	timeout time.Duration
 	once    sync.Once
 	sendMu  sync.Mutex
 }
 
-func newConn(stream extprocv3.ExternalProcessor_ProcessClient, timeout time.Duration) *conn {
+func newConn(stream extprocv3.ExternalProcessor_ProcessClient, cancel func(), timeout time.Duration) *conn {
 	if timeout <= 0 {
 		timeout = DefaultAnswerTimeout
 	}
-	c := &conn{stream: stream, answers: make(chan answer, 16), done: make(chan struct{}), timeout: timeout}
+	c := &conn{stream: stream, answers: make(chan answer, 16), done: make(chan struct{}), cancel: cancel, timeout: timeout}
 	go func() {
 		for {
 			r, err := stream.Recv()
@@ -75,7 +76,12 @@ func (c *conn) next(what string) (*extprocv3.ProcessingResponse, error) {
 
 func (c *conn) close() {
 	c.once.Do(func() {
+		// gRPC forbids CloseSend during a Send on another goroutine: cancel
+		// first so a blocked sender returns, then close under its lock.
+		c.cancel()
+		c.sendMu.Lock()
 		_ = c.stream.CloseSend()
+		c.sendMu.Unlock()
 		close(c.done)
 	})
 }

@@ -109,7 +109,7 @@ func Run(ctx context.Context, client extprocv3.ExternalProcessorClient, req Requ
 	if err != nil {
 		return nil, fmt.Errorf("opening ext_proc stream: %w", err)
 	}
-	c := newConn(stream, req.AnswerTimeout)
+	c := newConn(stream, cancel, req.AnswerTimeout)
 	defer c.close()
 	sim := &run{req: req, conn: c, res: &Result{Headers: Headers{}}}
 	for _, h := range req.Headers {
