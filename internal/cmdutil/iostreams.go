@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 )
 
@@ -45,4 +46,15 @@ func PrintData(w io.Writer, format string, v any) error {
 		return err
 	}
 	return fmt.Errorf("unknown output format %q; use json or yaml", format)
+}
+
+// Execute runs cmd with args on io, silencing cobra's own usage and error
+// printing as igwctl's root does; tests run one command this way.
+func Execute(cmd *cobra.Command, io IOStreams, args ...string) error {
+	cmd.SetArgs(args)
+	cmd.SetIn(io.In)
+	cmd.SetOut(io.Out)
+	cmd.SetErr(io.ErrOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	return cmd.Execute()
 }

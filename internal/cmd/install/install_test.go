@@ -33,11 +33,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	io, out, errOut := cmdutil.Test()
 	cmd := cmdinstall.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ""))
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err = cmd.Execute()
+	err = cmdutil.Execute(cmd, io, args...)
 	return out.String(), errOut.String(), err
 }
 

@@ -35,26 +35,18 @@ func run(t *testing.T, ns string, args ...string) (stdout, stderr string, err er
 		o.Settings = &helm.Settings{}
 		return bbr.Run(ctx, o)
 	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err = cmd.Execute()
+	err = cmdutil.Execute(cmd, io, args...)
 	return out.String(), errOut.String(), err
 }
 
 func uninstall(t *testing.T, ns string, args ...string) (string, error) {
 	t.Helper()
-	io, out, errOut := cmdutil.Test()
+	io, out, _ := cmdutil.Test()
 	cmd := unbbr.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ns), func(ctx context.Context, o *unbbr.Options) error {
 		o.Settings = &helm.Settings{}
 		return unbbr.Run(ctx, o)
 	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.Execute()
+	err := cmdutil.Execute(cmd, io, args...)
 	return out.String(), err
 }
 
@@ -72,9 +64,7 @@ func parse(t *testing.T, args ...string) (*bbr.Options, error) {
 	io, _, _ := cmdutil.Test()
 	var got *bbr.Options
 	cmd := bbr.NewCmd(io, nil, func(_ context.Context, o *bbr.Options) error { got = o; return nil })
-	cmd.SetArgs(args)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	return got, cmd.Execute()
+	return got, cmdutil.Execute(cmd, io, args...)
 }
 
 func TestFlags(t *testing.T) {

@@ -16,11 +16,7 @@ func parse(t *testing.T, args ...string) (*Options, error) {
 	io, _, _ := cmdutil.Test()
 	var got *Options
 	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Out)
-	cmd.SetErr(io.ErrOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.Execute()
+	err := cmdutil.Execute(cmd, io, args...)
 	return got, err
 }
 

@@ -47,26 +47,18 @@ func run(t *testing.T, ns string, args ...string) (stdout, stderr string, err er
 		o.Settings = &helm.Settings{}
 		return provider.Run(ctx, o)
 	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err = cmd.Execute()
+	err = cmdutil.Execute(cmd, io, args...)
 	return out.String(), errOut.String(), err
 }
 
 func uninstall(t *testing.T, ns string, args ...string) (stdout string, err error) {
 	t.Helper()
-	io, out, errOut := cmdutil.Test()
+	io, out, _ := cmdutil.Test()
 	cmd := unprovider.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ns), func(ctx context.Context, o *unprovider.Options) error {
 		o.Settings = &helm.Settings{}
 		return unprovider.Run(ctx, o)
 	})
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err = cmd.Execute()
+	err = cmdutil.Execute(cmd, io, args...)
 	return out.String(), err
 }
 

@@ -14,9 +14,7 @@ func parse(t *testing.T, args ...string) (*Options, error) {
 	io, _, _ := cmdutil.Test()
 	var got *Options
 	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs(args)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	return got, cmd.Execute()
+	return got, cmdutil.Execute(cmd, io, args...)
 }
 
 func TestFlags(t *testing.T) {
