@@ -84,19 +84,6 @@ func (s *Store) Delete(key string) {
 	s.rebuild()
 }
 
-// DeletePrefix removes every source whose key starts with prefix; a source
-// that restarts uses it to drop what it no longer sees.
-func (s *Store) DeletePrefix(prefix string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := range s.sources {
-		if strings.HasPrefix(k, prefix) {
-			delete(s.sources, k)
-		}
-	}
-	s.rebuild()
-}
-
 func (s *Store) rebuild() {
 	keys := make([]string, 0, len(s.sources))
 	for k := range s.sources {

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 )
@@ -51,6 +52,38 @@ func BenchmarkScan(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// prose is chat text as clients send it: lines and quoted words, so the
+// JSON has a \n or \" every few dozen bytes.
+const prose = "Please review the following incident summary and suggest what the on-call engineer should do next.\n" +
+	"The gateway started returning 503s at 02:14 UTC, shortly after the \"canary\" deployment of the router.\n" +
+	"Latency on the model servers stayed flat, so the problem is probably in front of them.\n"
+
+// BenchmarkProse is a 10 MiB prompt of prose, the common case for large
+// bodies, scanned in 16 KiB chunks as Envoy delivers them.
+func BenchmarkProse(b *testing.B) {
+	unit, _ := json.Marshal(prose)
+	unit = unit[1 : len(unit)-1]
+	body := []byte(`{"model":"m","messages":[{"role":"user","content":"`)
+	for len(body) < 10<<20 {
+		body = append(body, unit...)
+	}
+	body = append(body, `"}]}`...)
+	s := New([]string{"model"}, 256)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Reset()
+		for off := 0; off < len(body); off += 16 << 10 {
+			if err := s.Write(body[off:min(off+16<<10, len(body))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := s.Finish(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
