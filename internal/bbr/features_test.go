@@ -195,6 +195,11 @@ func TestDrain(t *testing.T) {
 	if s := check(); s != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health %v before drain", s)
 	}
+	// The ext_proc port answers health checks too, for gateways that
+	// probe the port they call.
+	if r, err := healthpb.NewHealthClient(bbr.conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health on the ext_proc port: %v %v", r, err)
+	}
 
 	stream, err := bbr.client.Process(context.Background())
 	if err != nil {
