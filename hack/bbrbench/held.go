@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -151,19 +150,4 @@ func (w *workload) holdHalf(ctx context.Context, client extprocv3.ExternalProces
 		got += len(a.GetRequestBody().GetResponse().GetBodyMutation().GetStreamedResponse().GetBody())
 	}
 	return stream.CloseSend()
-}
-
-func saveHeapProfile(debugURL, dir string) {
-	resp, err := http.Get(debugURL + "/debug/pprof/heap?gc=1")
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	f, err := os.CreateTemp(dir, "heap-*.pb.gz")
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	_, _ = io.Copy(f, resp.Body)
-	progress("heap profile of %s saved to %s", debugURL, f.Name())
 }

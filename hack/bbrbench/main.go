@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -32,6 +34,8 @@ type config struct {
 	jsonOut  string
 	bbrBin   string
 	rounds   int
+	// profDir, when set, receives a CPU profile of each server per cell.
+	profDir string
 }
 
 func main() {
@@ -50,6 +54,7 @@ func run() int {
 	quick := flag.Bool("quick", false, "smoke run: 1KiB and 1MiB with 1s cells (an explicit -sizes or -duration wins)")
 	jsonOut := flag.String("json", "", "also write the results to this JSON file")
 	bbrBin := flag.String("bbr", "", "bbr binary to run (default: build ./cmd/bbr into a temporary directory)")
+	profDir := flag.String("cpuprofile", "", "write a CPU profile of each server's measured load per cell into this directory (compare with go tool pprof -diff_base)")
 	flag.Parse()
 
 	if *serveEchoMode {
@@ -70,7 +75,7 @@ func run() int {
 			*duration = time.Second
 		}
 	}
-	cfg := config{duration: *duration, warmup: *warmup, streams: *streams, jsonOut: *jsonOut, bbrBin: *bbrBin, rounds: max(*rounds, 1)}
+	cfg := config{duration: *duration, warmup: *warmup, streams: *streams, jsonOut: *jsonOut, bbrBin: *bbrBin, rounds: max(*rounds, 1), profDir: *profDir}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := parseSize(s)
 		if err != nil {
@@ -176,10 +181,11 @@ func benchSize(ctx context.Context, cfg config, bin string, size int, rep *repor
 		// bbr and echo alternate in short rounds on the same body, so
 		// drift in the machine's load hits both columns of a row alike.
 		for r := range cfg.rounds {
+			tag := fmt.Sprintf("%s-%s-round%d", formatSize(size), position(modelLast), r+1)
 			first, second := &row.BBR, &row.Echo
 			run := []func() cellStats{
-				func() cellStats { return runCell(ctx, cfg, clients[0], bbrSrv, newWorkload(body, benchModel)) },
-				func() cellStats { return runCell(ctx, cfg, clients[1], echoSrv, newWorkload(body, "")) },
+				func() cellStats { return runCell(ctx, cfg, clients[0], bbrSrv, newWorkload(body, benchModel), tag) },
+				func() cellStats { return runCell(ctx, cfg, clients[1], echoSrv, newWorkload(body, ""), tag) },
 			}
 			if r%2 == 1 {
 				first, second = second, first
@@ -237,12 +243,19 @@ func warmConn(conn *grpc.ClientConn) {
 // runCell warms a server up with the cell's own request, then measures.
 // Warm-up failures count: a request that fails is a failure whenever it
 // happens.
-func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessorClient, srv *server, w *workload) cellStats {
+// tag names the cell in profile file names.
+func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessorClient, srv *server, w *workload, tag string) cellStats {
 	warm := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: cfg.warmup})
 	cpu0 := srv.cpuTime()
 	per := cfg.duration / time.Duration(cfg.rounds)
+	var prof sync.WaitGroup
+	if cfg.profDir != "" {
+		name := fmt.Sprintf("%s-%s.pb.gz", srv.name, tag)
+		prof.Go(func() { saveCPUProfile(srv.debug, filepath.Join(cfg.profDir, name), per) })
+	}
 	st := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: per, atLeast: max(minRequests/cfg.rounds, 1), hardStop: cellCap / time.Duration(cfg.rounds)})
 	st.CPU = srv.cpuTime() - cpu0
+	prof.Wait()
 	st.Failures += warm.Failures
 	for _, e := range warm.Errors {
 		if len(st.Errors) < maxErrorsKept {

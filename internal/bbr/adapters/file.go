@@ -65,6 +65,12 @@ func (f *FileSource) Load() ([]byte, error) {
 }
 
 // Run re-reads the file until ctx ends. last is what Load returned.
+//
+// An editor or `cp` rewrites a file in place: truncate, then write. A poll
+// that lands in between sees an empty or half-written file, which may still
+// parse (an empty list, the first entry alone) and would silently drop
+// mappings. So a change is applied only once two consecutive polls read the
+// same bytes; the atomic symlink swap kubelet does passes on the next poll.
 func (f *FileSource) Run(ctx context.Context, last []byte) {
 	interval := f.Interval
 	if interval <= 0 {
@@ -72,6 +78,7 @@ func (f *FileSource) Run(ctx context.Context, last []byte) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	w := settle{last: last}
 	for {
 		select {
 		case <-ctx.Done():
@@ -79,28 +86,49 @@ func (f *FileSource) Run(ctx context.Context, last []byte) {
 		case <-t.C:
 		}
 		raw, err := os.ReadFile(f.Path)
-		if err == nil && bytes.Equal(raw, last) {
-			continue
+		if w.observe(raw, err) {
+			f.apply(raw, err)
 		}
-		var entries []Entry
-		if err == nil {
-			entries, err = parseFile(f.Path, raw)
+	}
+}
+
+// settle decides, poll by poll, when a file's content has changed and
+// stopped changing.
+type settle struct {
+	last, pending []byte
+	seen          bool
+}
+
+// observe takes one read and says whether to act on it now.
+func (w *settle) observe(raw []byte, err error) bool {
+	switch {
+	case err == nil && bytes.Equal(raw, w.last):
+		w.seen = false
+		return false
+	case err == nil && (!w.seen || !bytes.Equal(raw, w.pending)):
+		w.pending, w.seen = raw, true
+		return false
+	}
+	w.seen, w.last = false, raw
+	return true
+}
+
+// apply installs a stable new content, or reports why it cannot.
+func (f *FileSource) apply(raw []byte, err error) {
+	var entries []Entry
+	if err == nil {
+		entries, err = parseFile(f.Path, raw)
+	}
+	if err != nil {
+		f.Log.Error("adapter mapping file not reloaded; keeping the previous mapping", "path", f.Path, "err", err)
+		if f.OnError != nil {
+			f.OnError(err)
 		}
-		if err != nil {
-			f.Log.Error("adapter mapping file not reloaded; keeping the previous mapping", "path", f.Path, "err", err)
-			if f.OnError != nil {
-				f.OnError(err)
-			}
-			// Remember the bad content so the same error is not logged
-			// every tick.
-			last = raw
-			continue
-		}
-		last = raw
-		f.Store.Set(fileKey+f.Path, entries)
-		f.Log.Info("adapter mapping file reloaded", "path", f.Path, "entries", len(entries))
-		if f.OnLoad != nil {
-			f.OnLoad()
-		}
+		return
+	}
+	f.Store.Set(fileKey+f.Path, entries)
+	f.Log.Info("adapter mapping file reloaded", "path", f.Path, "entries", len(entries))
+	if f.OnLoad != nil {
+		f.OnLoad()
 	}
 }

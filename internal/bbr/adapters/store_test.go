@@ -105,3 +105,30 @@ func TestStoreConcurrentReaders(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// A poll that lands between the truncate and the write of an in-place edit
+// must not install the empty or half-written content.
+func TestSettleIgnoresTornWrites(t *testing.T) {
+	full := []byte("- baseModel: a\n  adapters: [x]\n")
+	w := settle{last: []byte("- baseModel: old\n")}
+	steps := []struct {
+		raw  []byte
+		err  error
+		want bool
+	}{
+		{[]byte{}, nil, false},           // truncated
+		{full[:16], nil, false},          // half written, parses as a list
+		{full, nil, false},               // complete, not yet stable
+		{full, nil, true},                // same twice: apply
+		{full, nil, false},               // applied, nothing new
+		{nil, io.ErrUnexpectedEOF, true}, // read errors are reported at once
+		{nil, io.ErrUnexpectedEOF, true}, // and keep being reported
+		{full, nil, false},               // back: wait for it to settle
+		{full, nil, true},
+	}
+	for i, s := range steps {
+		if got := w.observe(s.raw, s.err); got != s.want {
+			t.Fatalf("step %d (%q, %v): observe = %v, want %v", i, s.raw, s.err, got, s.want)
+		}
+	}
+}
