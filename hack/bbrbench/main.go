@@ -250,7 +250,7 @@ func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessor
 	per := cfg.duration / time.Duration(cfg.rounds)
 	var prof sync.WaitGroup
 	if cfg.profDir != "" {
-		name := fmt.Sprintf("%s-%s.pb.gz", srv.name, tag)
+		name := strings.ReplaceAll(fmt.Sprintf("%s-%s.pb.gz", srv.name, tag), " ", "")
 		prof.Go(func() { saveCPUProfile(srv.debug, filepath.Join(cfg.profDir, name), per) })
 	}
 	st := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: per, atLeast: max(minRequests/cfg.rounds, 1), hardStop: cellCap / time.Duration(cfg.rounds)})

@@ -91,7 +91,8 @@ func BenchmarkSmallRequest(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		s := &session{h: h, log: h.Log, send: noop}
+		// Through the pool, as Handler.Process does.
+		s := h.newSession(noop)
 		if err := s.handle(hdrs); err != nil {
 			b.Fatal(err)
 		}
@@ -99,6 +100,7 @@ func BenchmarkSmallRequest(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.finish(nil)
+		h.sessions.Put(s)
 	}
 }
 

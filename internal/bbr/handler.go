@@ -57,8 +57,8 @@ func (h *Handler) newSession(send func(*extprocv3.ProcessingResponse) error) *se
 	if s == nil {
 		s = &session{}
 	}
-	held, present := s.held[:0], s.present[:0]
-	*s = session{h: h, send: send, log: h.Log, held: held, present: present}
+	held, present, ans := s.held[:0], s.present[:0], s.ans
+	*s = session{h: h, send: send, log: h.Log, held: held, present: present, ans: ans}
 	return s
 }
 

@@ -2,13 +2,10 @@ package bbr
 
 import (
 	"context"
-
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"log/slog"
 	"time"
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
-	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 )
 
 // fullDuplexChunk: Envoy streams chunks without waiting, and wants each one
@@ -79,7 +76,7 @@ func (s *session) streamedChunk(data []byte, eos bool) error {
 		s.phase = phaseDone
 		s.recordUnroutable()
 	}
-	return s.send(bodyResponse(nil))
+	return s.send(bodyResponse())
 }
 
 // bufferedBody: BUFFERED and BUFFERED_PARTIAL send the body in one message
@@ -106,13 +103,13 @@ func (s *session) bufferedBody(data []byte, eos bool) error {
 	if err := s.scanner.Finish(); err != nil {
 		return s.reject(rejectScan(err))
 	}
-	d, rej := s.h.Policy.Decide(s.scanner)
+	d, rej := s.h.Policy.Decide(s.scanner, s.answers().set[:0])
 	if rej != nil {
 		return s.reject(rej)
 	}
 	s.recordDecision(d)
 	s.phase = phaseDone
-	return s.send(bodyResponse(&d))
+	return s.send(s.answers().body(d.Set))
 }
 
 // overLimit reports whether n more bytes would pass --max-body-bytes before
@@ -146,12 +143,12 @@ func (s *session) decideAndFlush() error {
 	if m := s.scanner.Field(0); !m.Done && !s.scanner.Complete() {
 		return s.reject(tooLarge(s.h.MaxBodyBytes))
 	}
-	d, rej := s.h.Policy.Decide(s.scanner)
+	d, rej := s.h.Policy.Decide(s.scanner, s.answers().set[:0])
 	if rej != nil {
 		return s.reject(rej)
 	}
 	s.recordDecision(d)
-	if err := s.send(headersResponse(d.Set, s.present, true)); err != nil {
+	if err := s.send(s.answers().headers(d.Set, s.present, true)); err != nil {
 		return err
 	}
 	s.phase = phaseDecided
@@ -162,7 +159,7 @@ func (s *session) decideAndFlush() error {
 		s.held[i] = chunk{}
 	}
 	for ; s.acks > 0; s.acks-- {
-		if err := s.send(bodyResponse(nil)); err != nil {
+		if err := s.send(bodyResponse()); err != nil {
 			return err
 		}
 	}
@@ -181,53 +178,6 @@ func (s *session) recordDecision(d Decision) {
 
 func (s *session) recordUnroutable() {
 	s.outcome, s.code = OutcomeUnroutable, "streamed_mode"
-}
-
-// headersResponse answers request headers: set what was decided, remove what
-// the client sent under bbr's names and bbr did not set.
-func headersResponse(set []Header, present []string, clearRoute bool) *extprocv3.ProcessingResponse {
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
-		RequestHeaders: &extprocv3.HeadersResponse{Response: commonResponse(set, present, clearRoute)},
-	}}
-}
-
-func bodyResponse(d *Decision) *extprocv3.ProcessingResponse {
-	body := &extprocv3.BodyResponse{}
-	if d != nil {
-		body.Response = commonResponse(d.Set, nil, true)
-	}
-	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{RequestBody: body}}
-}
-
-func commonResponse(set []Header, present []string, clearRoute bool) *extprocv3.CommonResponse {
-	var m extprocv3.HeaderMutation
-	if len(set) > 0 {
-		// One allocation per kind instead of two per header: this runs for
-		// every routed request.
-		opts := make([]corev3.HeaderValueOption, len(set))
-		vals := make([]corev3.HeaderValue, len(set))
-		m.SetHeaders = make([]*corev3.HeaderValueOption, len(set))
-		var last []byte
-		for i, h := range set {
-			if last == nil || string(last) != h.Value {
-				last = []byte(h.Value)
-			}
-			vals[i] = corev3.HeaderValue{Key: h.Key, RawValue: last}
-			opts[i] = corev3.HeaderValueOption{Header: &vals[i], AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD}
-			m.SetHeaders[i] = &opts[i]
-		}
-	}
-	for _, p := range present {
-		if !isSet(set, p) {
-			m.RemoveHeaders = append(m.RemoveHeaders, p)
-		}
-	}
-	c := &extprocv3.CommonResponse{}
-	if len(m.SetHeaders)+len(m.RemoveHeaders) > 0 {
-		c.HeaderMutation = &m
-		c.ClearRouteCache = clearRoute || len(m.RemoveHeaders) > 0
-	}
-	return c
 }
 
 func isSet(set []Header, key string) bool {

@@ -99,8 +99,9 @@ func (p *Policy) Fields() []string { return p.fields }
 func (p *Policy) Owned() []string { return p.owned }
 
 // Decide turns complete scan results into a decision, or a rejection.
-func (p *Policy) Decide(s *scan.Scanner) (Decision, *Reject) {
-	var d Decision
+// Headers to set are appended to set, so a caller can reuse its storage.
+func (p *Policy) Decide(s *scan.Scanner, set []Header) (Decision, *Reject) {
+	d := Decision{Set: set}
 	m := s.Field(0)
 	switch {
 	case !m.Seen && p.RequireModel:
@@ -194,6 +195,11 @@ func headerValueProblem(v []byte) string {
 		return "must not start or end with whitespace"
 	}
 	for i := 0; i < len(v); {
+		if c := v[i]; c >= 0x20 && c < 0x7f {
+			// Model names are ASCII: skip the rune decoder for them.
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRune(v[i:])
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return fmt.Sprintf("contains a control character (U+%04X)", r)

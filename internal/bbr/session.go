@@ -62,6 +62,8 @@ type session struct {
 	code      string
 
 	out streamOut
+	// ans survives the session's reset in the pool, with its capacity.
+	ans *answerOut
 }
 
 // streamOut is the reusable response for passing a body chunk through, so
@@ -147,14 +149,14 @@ func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
 	s.inspectHeaders(hs)
 	if hs.GetEndOfStream() || s.reqMode == procv3.ProcessingMode_NONE {
 		s.phase, s.outcome = phaseDone, OutcomeNoBody
-		return s.send(headersResponse(nil, s.present, false))
+		return s.send(s.answers().headers(nil, s.present, false))
 	}
 	if s.passBody {
 		if rej := s.h.unscannable(s); rej != nil {
 			return s.reject(rej)
 		}
 		s.phase = phaseDecided
-		return s.send(headersResponse(nil, s.present, false))
+		return s.send(s.answers().headers(nil, s.present, false))
 	}
 	s.phase = phaseBody
 	s.scanner = s.h.getScanner()
@@ -169,7 +171,7 @@ func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
 		// nothing later in the body can change the route.
 		s.h.warnUnroutable()
 	}
-	return s.send(headersResponse(nil, s.present, false))
+	return s.send(s.answers().headers(nil, s.present, false))
 }
 
 // inspectHeaders notes what the body handling depends on. Envoy sends
@@ -298,7 +300,7 @@ func (s *session) passRequestChunk(data []byte, eos bool) error {
 	if s.reqMode == procv3.ProcessingMode_FULL_DUPLEX_STREAMED {
 		return s.sendStreamed(true, data, eos)
 	}
-	return s.send(bodyResponse(nil))
+	return s.send(bodyResponse())
 }
 
 // reject answers the request with an error and ends the stream.
