@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"syscall"
 
@@ -27,15 +26,12 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 It reads the top-level "model" of each OpenAI-style JSON request body as it streams
 through the gateway, and sets x-gateway-inference-model and x-gateway-model-name
 (and x-gateway-base-model-name for LoRA adapters) so HTTPRoutes can split traffic
-per model. It runs with no flags and no cluster; see the README for deployment.
-
-Environment: bbr runs with GOGC=200 unless GOGC is set (GOMEMLIMIT is honoured too).`,
+per model. It runs with no flags and no cluster; see the README for deployment.`,
 		Version:       v.Version,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tuneGC(os.Getenv)
 			srv, err := bbr.NewServer(o, v.Version, stderr)
 			if err != nil {
 				return err

@@ -2,7 +2,6 @@ package command
 
 import (
 	"bytes"
-	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -42,23 +41,5 @@ func TestHelpAndVersion(t *testing.T) {
 	out.Reset()
 	if code := Main([]string{"--version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "bbr version") {
 		t.Fatalf("version: exit %d %q", code, out.String())
-	}
-}
-
-func TestTuneGCRespectsGOGC(t *testing.T) {
-	prev := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(prev)
-	tuneGC(func(string) string { return "" })
-	if got := debug.SetGCPercent(100); got != defaultGCPercent {
-		t.Fatalf("GOGC unset: GC percent %d, want %d", got, defaultGCPercent)
-	}
-	tuneGC(func(k string) string {
-		if k == "GOGC" {
-			return "50"
-		}
-		return ""
-	})
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Fatalf("GOGC set: bbr changed the GC percent to %d", got)
 	}
 }
