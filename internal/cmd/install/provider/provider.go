@@ -324,8 +324,10 @@ func Run(ctx context.Context, o *Options) error {
 		}
 	}
 	settings := o.settings()
-	var all []loaded
-	for _, s := range steps {
+	// Every values file is read before any chart is fetched: a typo in -f must not wait for,
+	// or hide behind, a slow or unreachable chart repository.
+	all := make([]loaded, len(steps))
+	for i, s := range steps {
 		vals, err := s.Values.Merge()
 		if err != nil {
 			return err
@@ -333,12 +335,16 @@ func Run(ctx context.Context, o *Options) error {
 		if w := catalog.SwitchWarning(p, s, vals); w != "" {
 			o.warnf(res, "%s", w)
 		}
+		all[i] = loaded{step: s, values: vals}
+	}
+	for i := range all {
+		s := all[i].step
 		o.progressf("fetching %s...", s.Chart)
 		ch, source, err := helm.LoadChart(ctx, settings, s.Chart)
 		if err != nil {
 			return fetchError(err, o, p, s)
 		}
-		all = append(all, loaded{step: s, chart: ch, source: source, values: vals})
+		all[i].chart, all[i].source = ch, source
 	}
 	var gw map[string]any
 	if !o.NoGateway {

@@ -411,6 +411,12 @@ func TestErrors(t *testing.T) {
 	dead := ocitest.Start(t)
 	deadURL := dead.URL()
 	dead.Close()
+	// A bad values file is reported before any chart is fetched, even for a provider
+	// whose first chart takes no values (Istio's base).
+	_, _, err = run(t, "errs", "istio", "--chart-repo", deadURL, "--plain-http", "-f", "/nonexistent/values.yaml")
+	if err == nil || !strings.Contains(err.Error(), "values file /nonexistent/values.yaml does not exist") {
+		t.Errorf("bad values file behind an unreachable mirror: %v", err)
+	}
 	_, _, err = run(t, "errs", "agentgateway", "--chart-repo", deadURL, "--plain-http")
 	if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(deadURL, "oci://")) || !strings.Contains(err.Error(), "--chart-repo") || !strings.Contains(err.Error(), "nothing was installed") {
 		t.Errorf("unreachable: %v", err)
