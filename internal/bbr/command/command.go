@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,8 @@ per model. It runs with no flags and no cluster; see the README for deployment.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			floor := make([]byte, heapFloorBytes)
+			defer runtime.KeepAlive(floor)
 			srv, err := bbr.NewServer(o, v.Version, stderr)
 			if err != nil {
 				return err
