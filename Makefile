@@ -6,7 +6,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/igw-dev/igw/internal/version.version=$(VERSION)
 
-.PHONY: help build test bench bench-go fuzz lint generate testbed release-check snapshot clean
+.PHONY: help build test bench bench-instructions bench-go fuzz lint generate testbed release-check snapshot clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ test: testbed ## run every test (builds the Kubernetes test bed first when missi
 
 bench: ## bbr vs a no-op echo ext_proc server over loopback gRPC: req/s, p50/p99, RSS, ratios
 	$(GO) run ./hack/bbrbench
+
+bench-instructions: ## bbr vs echo in instructions per request under valgrind (repeatable on a busy machine)
+	$(GO) run ./hack/bbrbench -instructions 2000
 
 bench-go: ## Go micro-benchmarks of the scanner and the per-chunk path
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/bbr/...

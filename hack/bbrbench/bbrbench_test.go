@@ -170,3 +170,16 @@ func TestLoadAgainstEcho(t *testing.T) {
 		t.Fatalf("run expecting a model header from echo: %d ok, %d failed, errors %q", st.Requests, st.Failures, st.Errors)
 	}
 }
+
+func TestParseCallgrindTotal(t *testing.T) {
+	dump := "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\n\nfn=(1) main\n0 12\nsummary: 987654321\n\n\ntotals: 987654321\n"
+	if got, err := parseCallgrindTotal(strings.NewReader(dump)); err != nil || got != 987654321 {
+		t.Fatalf("parseCallgrindTotal = %d, %v", got, err)
+	}
+	if _, err := parseCallgrindTotal(strings.NewReader("events: Ir\nfn=(1) main\n0 12\n")); err == nil {
+		t.Fatal("a dump without totals parsed")
+	}
+	if _, err := parseCallgrindTotal(strings.NewReader("summary: lots\n")); err == nil {
+		t.Fatal("a non-numeric summary parsed")
+	}
+}

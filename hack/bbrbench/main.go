@@ -54,6 +54,7 @@ func run() int {
 	quick := flag.Bool("quick", false, "smoke run: 1KiB and 1MiB with 1s cells (an explicit -sizes or -duration wins)")
 	jsonOut := flag.String("json", "", "also write the results to this JSON file")
 	bbrBin := flag.String("bbr", "", "bbr binary to run (default: build ./cmd/bbr into a temporary directory)")
+	instructions := flag.Int("instructions", 0, "instead of timing, count the instructions each server executes for this many requests per cell under valgrind's callgrind (default sizes 1KiB,100KiB)")
 	profDir := flag.String("cpuprofile", "", "write a CPU profile of each server's measured load per cell into this directory (compare with go tool pprof -diff_base)")
 	flag.Parse()
 
@@ -65,15 +66,18 @@ func run() int {
 		return 0
 	}
 
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *quick {
-		set := map[string]bool{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if !set["sizes"] {
 			*sizes = "1KiB,1MiB"
 		}
 		if !set["duration"] {
 			*duration = time.Second
 		}
+	}
+	if *instructions > 0 && !set["sizes"] {
+		*sizes = "1KiB,100KiB"
 	}
 	cfg := config{duration: *duration, warmup: *warmup, streams: *streams, jsonOut: *jsonOut, bbrBin: *bbrBin, rounds: max(*rounds, 1), profDir: *profDir}
 	for _, s := range strings.Split(*sizes, ",") {
@@ -89,8 +93,16 @@ func run() int {
 		return 2
 	}
 
+	if *instructions < 0 {
+		fmt.Fprintln(os.Stderr, "bbrbench: -instructions must be a positive number of requests")
+		return 2
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if *instructions > 0 {
+		return runInstructions(ctx, cfg, *instructions)
+	}
 	rep, err := bench(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bbrbench: %v\n", err)
@@ -109,20 +121,47 @@ func run() int {
 	return 0
 }
 
+func runInstructions(ctx context.Context, cfg config, n int) int {
+	bin, cleanup, err := bbrBinary(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bbrbench: %v\n", err)
+		return 1
+	}
+	defer cleanup()
+	rows, err := countInstructions(ctx, cfg, bin, n)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bbrbench: %v\n", err)
+		return 1
+	}
+	printInstructions(os.Stdout, rows)
+	return 0
+}
+
+// bbrBinary returns -bbr, or builds ./cmd/bbr into a temporary directory
+// that cleanup removes.
+func bbrBinary(cfg config) (bin string, cleanup func(), err error) {
+	if cfg.bbrBin != "" {
+		return cfg.bbrBin, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "bbrbench-")
+	if err != nil {
+		return "", nil, err
+	}
+	progress("building ./cmd/bbr")
+	if bin, err = buildBBR(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
+}
+
 func bench(ctx context.Context, cfg config) (*report, error) {
 	began := time.Now()
-	bin := cfg.bbrBin
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "bbrbench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		progress("building ./cmd/bbr")
-		if bin, err = buildBBR(dir); err != nil {
-			return nil, err
-		}
+	bin, cleanup, err := bbrBinary(cfg)
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	rep := &report{
 		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
 		Streams: cfg.streams, ChunkBytes: chunkBytes, Duration: cfg.duration, Warmup: cfg.warmup, Rounds: cfg.rounds,
@@ -142,12 +181,12 @@ func bench(ctx context.Context, cfg config) (*report, error) {
 // benchSize runs every cell of one body size against fresh servers, so the
 // peak RSS read afterwards belongs to this size alone.
 func benchSize(ctx context.Context, cfg config, bin string, size int, rep *report) error {
-	bbrSrv, err := startBBR(bin)
+	bbrSrv, err := startBBR(bin, nil)
 	if err != nil {
 		return err
 	}
 	defer bbrSrv.stop()
-	echoSrv, err := startEcho()
+	echoSrv, err := startEcho(nil)
 	if err != nil {
 		return err
 	}

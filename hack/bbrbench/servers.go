@@ -15,7 +15,8 @@ import (
 	"time"
 )
 
-const startTimeout = 15 * time.Second
+// startTimeout is generous because a server under valgrind starts slowly.
+const startTimeout = 60 * time.Second
 
 // server is one ext_proc server running as a child process. Each server is
 // its own process so its RSS is its own and the load generator's garbage
@@ -96,14 +97,25 @@ func start(name string, cmd *exec.Cmd) (*server, error) {
 	return s, nil
 }
 
+// runner starts a server's command line, directly or under a tool such as
+// valgrind; nil runs it directly.
+type runner func(args ...string) *exec.Cmd
+
+func (r runner) command(args ...string) *exec.Cmd {
+	if r == nil {
+		return exec.Command(args[0], args[1:]...)
+	}
+	return r(args...)
+}
+
 // startBBR runs bbr in plaintext on loopback and waits until /readyz says
 // it serves.
-func startBBR(bin string) (*server, error) {
+func startBBR(bin string, run runner) (*server, error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin,
+	cmd := run.command(bin,
 		"--secure-serving=false", "--bind-address=127.0.0.1",
 		"--grpc-port="+strconv.Itoa(ports[0]), "--grpc-health-port="+strconv.Itoa(ports[1]),
 		"--metrics-port="+strconv.Itoa(ports[2]),
@@ -145,7 +157,7 @@ func (s *server) waitReady(url string) error {
 
 // startEcho re-executes this binary as the echo server and waits for its
 // ready line.
-func startEcho() (*server, error) {
+func startEcho(run runner) (*server, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -156,7 +168,7 @@ func startEcho() (*server, error) {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 	debug := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
-	cmd := exec.Command(self, "-serve-echo", "-addr", addr, "-debug-addr", debug)
+	cmd := run.command(self, "-serve-echo", "-addr", addr, "-debug-addr", debug)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
