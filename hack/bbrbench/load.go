@@ -190,7 +190,8 @@ type cellStats struct {
 	ReqPerSec float64         `json:"req_per_sec"`
 	P50       time.Duration   `json:"p50_ns"`
 	P99       time.Duration   `json:"p99_ns"`
-	CPU       time.Duration   `json:"server_cpu_ns"` // the server process's CPU during the measured part
+	CPU       time.Duration   `json:"server_cpu_ns"`     // the server process's CPU during the measured part
+	SysCPU    time.Duration   `json:"server_sys_cpu_ns"` // the kernel's share of CPU
 	latencies []time.Duration // sorted
 }
 
@@ -265,6 +266,7 @@ func mergeStats(a, b cellStats) cellStats {
 	}
 	a.Elapsed += b.Elapsed
 	a.CPU += b.CPU
+	a.SysCPU += b.SysCPU
 	a.latencies = append(a.latencies, b.latencies...)
 	sortDurations(a.latencies)
 	if a.Elapsed > 0 {
@@ -275,9 +277,11 @@ func mergeStats(a, b cellStats) cellStats {
 }
 
 // cpuPerRequest is the server's CPU per measured request.
-func (c cellStats) cpuPerRequest() time.Duration {
-	if c.Requests == 0 {
+func (c cellStats) cpuPerRequest() time.Duration { return perRequest(c.CPU, c.Requests) }
+
+func perRequest(d time.Duration, n int) time.Duration {
+	if n == 0 {
 		return 0
 	}
-	return c.CPU / time.Duration(c.Requests)
+	return d / time.Duration(n)
 }

@@ -285,7 +285,7 @@ func warmConn(conn *grpc.ClientConn) {
 // tag names the cell in profile file names.
 func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessorClient, srv *server, w *workload, tag string) cellStats {
 	warm := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: cfg.warmup})
-	cpu0 := srv.cpuTime()
+	cpu0, sys0 := srv.cpuTime()
 	per := cfg.duration / time.Duration(cfg.rounds)
 	var prof sync.WaitGroup
 	if cfg.profDir != "" {
@@ -293,7 +293,8 @@ func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessor
 		prof.Go(func() { saveCPUProfile(srv.debug, filepath.Join(cfg.profDir, name), per) })
 	}
 	st := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: per, atLeast: max(minRequests/cfg.rounds, 1), hardStop: cellCap / time.Duration(cfg.rounds)})
-	st.CPU = srv.cpuTime() - cpu0
+	cpu1, sys1 := srv.cpuTime()
+	st.CPU, st.SysCPU = cpu1-cpu0, sys1-sys0
 	prof.Wait()
 	st.Failures += warm.Failures
 	for _, e := range warm.Errors {
@@ -316,6 +317,7 @@ func progress(format string, args ...any) {
 }
 
 func progressCell(name string, row cellRow, st cellStats) {
-	progress("%-7s model %-5s %-4s %8.1f req/s  p50 %-9s p99 %-9s n=%d failures=%d",
-		formatSize(row.Size), row.Model, name, st.ReqPerSec, fmtLatency(st.P50), fmtLatency(st.P99), st.Requests, st.Failures)
+	progress("%-7s model %-5s %-4s %8.1f req/s  p50 %-9s p99 %-9s CPU/req %s (kernel %s)  n=%d failures=%d",
+		formatSize(row.Size), row.Model, name, st.ReqPerSec, fmtLatency(st.P50), fmtLatency(st.P99),
+		fmtCPU(st.cpuPerRequest()), fmtCPU(perRequest(st.SysCPU, st.Requests)), st.Requests, st.Failures)
 }

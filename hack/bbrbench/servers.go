@@ -264,25 +264,26 @@ func (s *server) stop() {
 	}
 }
 
-// cpuTime is the CPU the process has used so far (user + system), from
-// /proc/<pid>/stat. Unlike req/s in a closed loop that shares two cores
-// with the load generator, it does not depend on how the scheduler split
-// the cores during the cell.
-func (s *server) cpuTime() time.Duration {
+// cpuTime is the CPU the process has used so far, user + system and the
+// system part alone, from /proc/<pid>/stat. Unlike req/s in a closed loop
+// that shares two cores with the load generator, it does not depend on how
+// the scheduler split the cores during the cell.
+func (s *server) cpuTime() (total, sys time.Duration) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	// The command name (field 2) may hold spaces; fields after it are
 	// counted from the closing parenthesis.
 	rest := string(data[strings.LastIndexByte(string(data), ')')+2:])
 	f := strings.Fields(rest)
 	if len(f) < 13 {
-		return 0
+		return 0, 0
 	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / clockTicks
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+	return tick(utime + stime), tick(stime)
 }
 
 // clockTicks is USER_HZ, 100 on every Linux this runs on.
