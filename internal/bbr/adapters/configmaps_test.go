@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,12 +36,18 @@ func configMap(ns, name string, labels map[string]string, data map[string]string
 
 // TestConfigMapWatch drives the watch through a real apiserver: both labels,
 // updates, an invalid edit, label removal, deletion and namespace scoping.
+var watchRuns atomic.Int32
+
 func TestConfigMapWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cs := kubernetes.NewForConfigOrDie(env.Config)
-	cms := cs.CoreV1().ConfigMaps("bbr-cm")
-	for _, ns := range []string{"bbr-cm", "elsewhere"} {
+	// Namespaces never finish deleting without a controller manager, so
+	// each run (go test -count=N) gets its own.
+	run := watchRuns.Add(1)
+	nsName, elsewhere := fmt.Sprintf("bbr-cm-%d", run), fmt.Sprintf("elsewhere-%d", run)
+	cms := cs.CoreV1().ConfigMaps(nsName)
+	for _, ns := range []string{nsName, elsewhere} {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -53,10 +60,10 @@ func TestConfigMapWatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	create(configMap("bbr-cm", "llama", bbrLabel, map[string]string{"baseModel": "llama", "adapters": "- a1\n- a2\n"}))
-	create(configMap("bbr-cm", "qwen", ippLabel, map[string]string{"baseModel": "qwen", "adapters": "[q1]"}))
-	create(configMap("bbr-cm", "unlabelled", nil, map[string]string{"baseModel": "x", "adapters": "[c1]"}))
-	create(configMap("elsewhere", "other-ns", bbrLabel, map[string]string{"baseModel": "y", "adapters": "[o1]"}))
+	create(configMap(nsName, "llama", bbrLabel, map[string]string{"baseModel": "llama", "adapters": "- a1\n- a2\n"}))
+	create(configMap(nsName, "qwen", ippLabel, map[string]string{"baseModel": "qwen", "adapters": "[q1]"}))
+	create(configMap(nsName, "unlabelled", nil, map[string]string{"baseModel": "x", "adapters": "[c1]"}))
+	create(configMap(elsewhere, "other-ns", bbrLabel, map[string]string{"baseModel": "y", "adapters": "[o1]"}))
 
 	store := NewStore(quiet(), nil)
 	status := NewStatus("configmaps", true, "")
@@ -64,7 +71,7 @@ func TestConfigMapWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &ConfigMapSource{Client: core, Namespace: "bbr-cm", Store: store, Log: quiet(), Status: status}
+	src := &ConfigMapSource{Client: core, Namespace: nsName, Store: store, Log: quiet(), Status: status}
 	go src.Run(ctx)
 
 	base := func(m string) string { b, _ := store.Snapshot().BaseOf(m); return b }
