@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,8 +68,36 @@ func object(t *testing.T, manifest string) *unstructured.Unstructured {
 		t.Fatalf("test manifest: %v\n%s", err, manifest)
 	}
 	u.SetNamespace(ns)
-	u.SetName(objectName(t.Name()))
+	u.SetName(nameFor(t))
 	return u
+}
+
+// names remembers each test's object name; runs counts how often a test name has run in this
+// process, so that go test -count=N does not meet the objects of the run before.
+var (
+	namesMu sync.Mutex
+	names   = map[*testing.T]string{}
+	runs    = map[string]int{}
+)
+
+func nameFor(t *testing.T) string {
+	namesMu.Lock()
+	defer namesMu.Unlock()
+	if n, ok := names[t]; ok {
+		return n
+	}
+	key := t.Name()
+	if r := runs[key]; r > 0 {
+		key = fmt.Sprintf("%s#%d", key, r)
+	}
+	runs[t.Name()]++
+	names[t] = objectName(key)
+	t.Cleanup(func() {
+		namesMu.Lock()
+		defer namesMu.Unlock()
+		delete(names, t)
+	})
+	return names[t]
 }
 
 // objectName turns a test name into a valid, unique object name: a readable prefix and a hash.
