@@ -8,7 +8,7 @@ package command
 // heap, the block moves the next collection further away, which only matters
 // while the heap is small; it holds no pointers, so marking it is free, and
 // its pages are never written, so it adds to virtual size and barely to RSS
-// (idle RSS rose by under 1 MiB in bbrbench).
+// (idle RSS 24.3 MB against 23.3 MB without it).
 // (GOGC=200 buys the same for small requests but lets a heap of large bodies
 // grow to three times its live size instead of two.)
 const heapFloorBytes = 4 << 20
