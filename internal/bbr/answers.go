@@ -16,14 +16,11 @@ type answerOut struct {
 	hdrs   extprocv3.HeadersResponse
 	bodyR  extprocv3.BodyResponse
 	common extprocv3.CommonResponse
-	mut    extprocv3.HeaderMutation
+	mut    extprocv3.HeaderMutation // its slices keep their capacity too
 	opts   []corev3.HeaderValueOption
 	vals   []corev3.HeaderValue
-	ptrs   []*corev3.HeaderValueOption
-	remove []string
 	raw    []byte
-	// set is storage for Policy.Decide.
-	set []Header
+	set    []Header // what Policy.Decide appends to
 }
 
 func (s *session) answers() *answerOut {
@@ -31,6 +28,20 @@ func (s *session) answers() *answerOut {
 		s.ans = &answerOut{}
 	}
 	return s.ans
+}
+
+// decide asks the policy for a decision on what the scanner found, into the
+// session's reusable header storage, and records it.
+func (s *session) decide() (Decision, *Reject) {
+	o := s.answers()
+	d, rej := s.h.Policy.Decide(s.scanner, o.set[:0])
+	if cap(d.Set) > cap(o.set) {
+		o.set = d.Set[:0] // keep what Decide grew
+	}
+	if rej == nil {
+		s.recordDecision(d)
+	}
+	return d, rej
 }
 
 // headers answers request headers: set what was decided, remove what the
@@ -51,34 +62,31 @@ func (o *answerOut) body(set []Header) *extprocv3.ProcessingResponse {
 }
 
 func (o *answerOut) mutation(set []Header, present []string, clearRoute bool) *extprocv3.CommonResponse {
-	if cap(set) > cap(o.set) {
-		o.set = set[:0] // keep what Decide grew
-	}
 	n := len(set)
 	if cap(o.opts) < n {
 		o.opts = make([]corev3.HeaderValueOption, n)
 		o.vals = make([]corev3.HeaderValue, n)
-		o.ptrs = make([]*corev3.HeaderValueOption, n)
 	}
+	// Values are copied into one buffer first: RawValue slices of it must
+	// not move when it grows.
 	o.raw = o.raw[:0]
 	for _, h := range set {
 		o.raw = append(o.raw, h.Value...)
 	}
+	o.mut.SetHeaders, o.mut.RemoveHeaders = o.mut.SetHeaders[:0], o.mut.RemoveHeaders[:0]
 	off := 0
 	for i, h := range set {
 		end := off + len(h.Value)
 		o.vals[i].Key, o.vals[i].RawValue = h.Key, o.raw[off:end:end]
 		o.opts[i].Header, o.opts[i].AppendAction = &o.vals[i], corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
-		o.ptrs[i] = &o.opts[i]
+		o.mut.SetHeaders = append(o.mut.SetHeaders, &o.opts[i])
 		off = end
 	}
-	o.mut.SetHeaders, o.mut.RemoveHeaders = o.ptrs[:n], o.remove[:0]
 	for _, p := range present {
 		if !isSet(set, p) {
 			o.mut.RemoveHeaders = append(o.mut.RemoveHeaders, p)
 		}
 	}
-	o.remove = o.mut.RemoveHeaders
 	o.common.HeaderMutation, o.common.ClearRouteCache = nil, false
 	if n+len(o.mut.RemoveHeaders) > 0 {
 		o.common.HeaderMutation = &o.mut

@@ -103,11 +103,10 @@ func (s *session) bufferedBody(data []byte, eos bool) error {
 	if err := s.scanner.Finish(); err != nil {
 		return s.reject(rejectScan(err))
 	}
-	d, rej := s.h.Policy.Decide(s.scanner, s.answers().set[:0])
+	d, rej := s.decide()
 	if rej != nil {
 		return s.reject(rej)
 	}
-	s.recordDecision(d)
 	s.phase = phaseDone
 	return s.send(s.answers().body(d.Set))
 }
@@ -143,11 +142,10 @@ func (s *session) decideAndFlush() error {
 	if m := s.scanner.Field(0); !m.Done && !s.scanner.Complete() {
 		return s.reject(tooLarge(s.h.MaxBodyBytes))
 	}
-	d, rej := s.h.Policy.Decide(s.scanner, s.answers().set[:0])
+	d, rej := s.decide()
 	if rej != nil {
 		return s.reject(rej)
 	}
-	s.recordDecision(d)
 	if err := s.send(s.answers().headers(d.Set, s.present, true)); err != nil {
 		return err
 	}
