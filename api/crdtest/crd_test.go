@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,37 +68,13 @@ func object(t *testing.T, manifest string) *unstructured.Unstructured {
 		t.Fatalf("test manifest: %v\n%s", err, manifest)
 	}
 	u.SetNamespace(ns)
-	u.SetName(nameFor(t))
+	u.SetName(objectName(fmt.Sprintf("%s#%d", t.Name(), objects.Add(1))))
 	return u
 }
 
-// names remembers each test's object name; runs counts how often a test name has run in this
-// process, so that go test -count=N does not meet the objects of the run before.
-var (
-	namesMu sync.Mutex
-	names   = map[*testing.T]string{}
-	runs    = map[string]int{}
-)
-
-func nameFor(t *testing.T) string {
-	namesMu.Lock()
-	defer namesMu.Unlock()
-	if n, ok := names[t]; ok {
-		return n
-	}
-	key := t.Name()
-	if r := runs[key]; r > 0 {
-		key = fmt.Sprintf("%s#%d", key, r)
-	}
-	runs[t.Name()]++
-	names[t] = objectName(key)
-	t.Cleanup(func() {
-		namesMu.Lock()
-		defer namesMu.Unlock()
-		delete(names, t)
-	})
-	return names[t]
-}
+// objects numbers the objects made in this process. Each object gets its own name, so that
+// go test -count=N never meets an object an earlier run left in the shared namespace.
+var objects atomic.Int64
 
 // objectName turns a test name into a valid, unique object name: a readable prefix and a hash.
 func objectName(test string) string {

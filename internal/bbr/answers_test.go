@@ -67,7 +67,7 @@ func TestPooledAnswersCarryNothingOver(t *testing.T) {
 		s.finish(nil)
 		h.sessions.Put(s)
 		if len(got) != i+1 || got[i] != r.want {
-			t.Fatalf("request %d: headers answer %q, want %q", i, got[len(got)-1], r.want)
+			t.Fatalf("request %d: headers answers so far %q, want the last to be %q", i, got, r.want)
 		}
 	}
 }

@@ -34,10 +34,11 @@ func configMap(ns, name string, labels map[string]string, data map[string]string
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels}, Data: data}
 }
 
-// TestConfigMapWatch drives the watch through a real apiserver: both labels,
-// updates, an invalid edit, label removal, deletion and namespace scoping.
+// watchRuns numbers the runs of TestConfigMapWatch (go test -count=N).
 var watchRuns atomic.Int32
 
+// TestConfigMapWatch drives the watch through a real apiserver: both labels,
+// updates, an invalid edit, label removal, deletion and namespace scoping.
 func TestConfigMapWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
