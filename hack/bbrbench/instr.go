@@ -16,12 +16,11 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 )
 
-// Instruction counts answer "how much more does bbr cost than echo" without
-// the noise of a shared machine: valgrind's callgrind counts the
-// instructions each server executes for the same requests, and the count is
-// the same from run to run within a fraction of a percent, whatever else
-// runs. Time-based numbers on a 2-core machine that also runs the load
-// generator vary by ±10%.
+// Instruction counts answer "how much more does bbr cost than echo" with
+// less noise than time: valgrind's callgrind counts the instructions each
+// server executes for the same requests. Three runs on the shared 2-core
+// development machine agreed within about 4%, where time-based numbers move
+// by ±10%. Counts leave out the kernel and what the CPU's caches cost.
 
 // instrRow is one body size and model position.
 type instrRow struct {

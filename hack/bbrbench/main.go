@@ -220,7 +220,7 @@ func benchSize(ctx context.Context, cfg config, bin string, size int, rep *repor
 		// bbr and echo alternate in short rounds on the same body, so
 		// drift in the machine's load hits both columns of a row alike.
 		for r := range cfg.rounds {
-			tag := fmt.Sprintf("%s-%s-round%d", formatSize(size), position(modelLast), r+1)
+			tag := fmt.Sprintf("%s-%s-round%d", strings.ReplaceAll(formatSize(size), " ", ""), position(modelLast), r+1)
 			first, second := &row.BBR, &row.Echo
 			run := []func() cellStats{
 				func() cellStats { return runCell(ctx, cfg, clients[0], bbrSrv, newWorkload(body, benchModel), tag) },
@@ -281,16 +281,15 @@ func warmConn(conn *grpc.ClientConn) {
 
 // runCell warms a server up with the cell's own request, then measures.
 // Warm-up failures count: a request that fails is a failure whenever it
-// happens.
-// tag names the cell in profile file names.
+// happens. tag names the cell's file under -cpuprofile.
 func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessorClient, srv *server, w *workload, tag string) cellStats {
 	warm := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: cfg.warmup})
 	cpu0, sys0 := srv.cpuTime()
 	per := cfg.duration / time.Duration(cfg.rounds)
 	var prof sync.WaitGroup
 	if cfg.profDir != "" {
-		name := strings.ReplaceAll(fmt.Sprintf("%s-%s.pb.gz", srv.name, tag), " ", "")
-		prof.Go(func() { saveCPUProfile(srv.debug, filepath.Join(cfg.profDir, name), per) })
+		path := filepath.Join(cfg.profDir, srv.name+"-"+tag+".pb.gz")
+		prof.Go(func() { saveCPUProfile(srv.debug, path, per) })
 	}
 	st := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: per, atLeast: max(minRequests/cfg.rounds, 1), hardStop: cellCap / time.Duration(cfg.rounds)})
 	cpu1, sys1 := srv.cpuTime()

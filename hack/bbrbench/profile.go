@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// saveHeapProfile keeps the server's heap profile in dir, for a look at
+// what the held-memory probe measured.
 func saveHeapProfile(debugURL, dir string) {
 	resp, err := http.Get(debugURL + "/debug/pprof/heap?gc=1")
 	if err != nil {
