@@ -97,6 +97,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bbrbench: -instructions must be a positive number of requests")
 		return 2
 	}
+	if *instructions > 0 && (cfg.jsonOut != "" || cfg.profDir != "") {
+		fmt.Fprintln(os.Stderr, "bbrbench: -json and -cpuprofile apply to timed runs; drop them or -instructions")
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
