@@ -192,6 +192,8 @@ type cellStats struct {
 	P99       time.Duration   `json:"p99_ns"`
 	CPU       time.Duration   `json:"server_cpu_ns"`     // the server process's CPU during the measured part
 	SysCPU    time.Duration   `json:"server_sys_cpu_ns"` // the kernel's share of CPU
+	Reads     int64           `json:"server_read_syscalls"`  // read-like system calls of the server
+	Writes    int64           `json:"server_write_syscalls"` // write-like system calls of the server
 	latencies []time.Duration // sorted
 }
 
@@ -267,6 +269,8 @@ func mergeStats(a, b cellStats) cellStats {
 	a.Elapsed += b.Elapsed
 	a.CPU += b.CPU
 	a.SysCPU += b.SysCPU
+	a.Reads += b.Reads
+	a.Writes += b.Writes
 	a.latencies = append(a.latencies, b.latencies...)
 	sortDurations(a.latencies)
 	if a.Elapsed > 0 {
@@ -284,4 +288,11 @@ func perRequest(d time.Duration, n int) time.Duration {
 		return 0
 	}
 	return d / time.Duration(n)
+}
+
+func perRequestCount(c int64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(c) / float64(n)
 }

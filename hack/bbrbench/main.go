@@ -101,6 +101,12 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bbrbench: -json and -cpuprofile apply to timed runs; drop them or -instructions")
 		return 2
 	}
+	if cfg.profDir != "" {
+		if err := os.MkdirAll(cfg.profDir, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "bbrbench: -cpuprofile: %v\n", err)
+			return 2
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -289,6 +295,7 @@ func warmConn(conn *grpc.ClientConn) {
 func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessorClient, srv *server, w *workload, tag string) cellStats {
 	warm := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: cfg.warmup})
 	cpu0, sys0 := srv.cpuTime()
+	io0 := srv.syscalls()
 	per := cfg.duration / time.Duration(cfg.rounds)
 	var prof sync.WaitGroup
 	if cfg.profDir != "" {
@@ -298,6 +305,8 @@ func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessor
 	st := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: per, atLeast: max(minRequests/cfg.rounds, 1), hardStop: cellCap / time.Duration(cfg.rounds)})
 	cpu1, sys1 := srv.cpuTime()
 	st.CPU, st.SysCPU = cpu1-cpu0, sys1-sys0
+	io1 := srv.syscalls()
+	st.Reads, st.Writes = io1.reads-io0.reads, io1.writes-io0.writes
 	prof.Wait()
 	st.Failures += warm.Failures
 	for _, e := range warm.Errors {
@@ -320,7 +329,8 @@ func progress(format string, args ...any) {
 }
 
 func progressCell(name string, row cellRow, st cellStats) {
-	progress("%-7s model %-5s %-4s %8.1f req/s  p50 %-9s p99 %-9s CPU/req %s (kernel %s)  n=%d failures=%d",
+	progress("%-7s model %-5s %-4s %8.1f req/s  p50 %-9s p99 %-9s CPU/req %s (kernel %s, reads %.2f, writes %.2f)  n=%d failures=%d",
 		formatSize(row.Size), row.Model, name, st.ReqPerSec, fmtLatency(st.P50), fmtLatency(st.P99),
-		fmtCPU(st.cpuPerRequest()), fmtCPU(perRequest(st.SysCPU, st.Requests)), st.Requests, st.Failures)
+		fmtCPU(st.cpuPerRequest()), fmtCPU(perRequest(st.SysCPU, st.Requests)),
+		perRequestCount(st.Reads, st.Requests), perRequestCount(st.Writes, st.Requests), st.Requests, st.Failures)
 }
