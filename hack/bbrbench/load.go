@@ -190,8 +190,8 @@ type cellStats struct {
 	ReqPerSec float64         `json:"req_per_sec"`
 	P50       time.Duration   `json:"p50_ns"`
 	P99       time.Duration   `json:"p99_ns"`
-	CPU       time.Duration   `json:"server_cpu_ns"`     // the server process's CPU during the measured part
-	SysCPU    time.Duration   `json:"server_sys_cpu_ns"` // the kernel's share of CPU
+	CPU       time.Duration   `json:"server_cpu_ns"`         // the server process's CPU during the measured part
+	SysCPU    time.Duration   `json:"server_sys_cpu_ns"`     // the kernel's share of CPU
 	Reads     int64           `json:"server_read_syscalls"`  // read-like system calls of the server
 	Writes    int64           `json:"server_write_syscalls"` // write-like system calls of the server
 	latencies []time.Duration // sorted
