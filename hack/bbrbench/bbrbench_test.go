@@ -10,6 +10,8 @@ import (
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+
+	"github.com/igw-dev/igw/internal/bbr"
 )
 
 func TestBuildBody(t *testing.T) {
@@ -181,5 +183,16 @@ func TestParseCallgrindTotal(t *testing.T) {
 	}
 	if _, err := parseCallgrindTotal(strings.NewReader("summary: lots\n")); err == nil {
 		t.Fatal("a non-numeric summary parsed")
+	}
+}
+
+// TestEchoMatchesBBRServerOptions keeps the floor honest: echo runs with
+// bbr's default gRPC settings, or the ratio would measure the settings.
+func TestEchoMatchesBBRServerOptions(t *testing.T) {
+	if streamWorkers != bbr.DefaultStreamWorkers {
+		t.Fatalf("echo runs %d stream workers, bbr %d by default", streamWorkers, bbr.DefaultStreamWorkers)
+	}
+	if maxMessageBytes != bbr.MaxMessageBytes {
+		t.Fatalf("echo's message limit %d, bbr's %d", maxMessageBytes, bbr.MaxMessageBytes)
 	}
 }

@@ -91,6 +91,13 @@ func (tb *testBBR) readyz(t *testing.T) string {
 }
 
 func TestStartupErrorsNameTheProblem(t *testing.T) {
+	workers := countStacks("(*Server).serverWorker")
+	defer func() {
+		// A server that failed to start must not leave its stream workers.
+		if n := countStacks("(*Server).serverWorker") - workers; n != 0 {
+			t.Errorf("%d stream worker goroutines left by servers that failed to start", n)
+		}
+	}()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	writeFile(t, bad, "rules: [{field: stream}]\n")

@@ -48,7 +48,7 @@ func startBBR(t testing.TB, edit func(*Options)) *testBBR {
 		t.Fatalf("bbr did not start: %v", err)
 	}
 	tb.conn, err = grpc.NewClient(tb.addrs.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)))
 	if err != nil {
 		t.Fatal(err)
 	}

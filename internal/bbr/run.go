@@ -22,9 +22,9 @@ import (
 	"github.com/igw-dev/igw/internal/bbr/adapters"
 )
 
-// maxMessageBytes bounds one gRPC message. BUFFERED mode sends a whole body
+// MaxMessageBytes bounds one gRPC message. BUFFERED mode sends a whole body
 // in one message, so this is above any body a gateway should buffer.
-const maxMessageBytes = 64 << 20
+const MaxMessageBytes = 64 << 20
 
 // Server is a configured bbr, ready to serve.
 type Server struct {
@@ -129,6 +129,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer stopSources()
 	if err := s.startSources(srcCtx); err != nil {
 		closeAll(lis)
+		grpcSrv.Stop() // ends its stream workers
 		return err
 	}
 	s.setServing(true)
@@ -188,10 +189,13 @@ func ignoreClosed(err error) error {
 
 func (s *Server) grpcServer() (*grpc.Server, error) {
 	opts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(maxMessageBytes),
-		grpc.MaxSendMsgSize(maxMessageBytes),
+		grpc.MaxRecvMsgSize(MaxMessageBytes),
+		grpc.MaxSendMsgSize(MaxMessageBytes),
 		// Envoy keeps long-lived connections and pings them.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	}
+	if s.opts.StreamWorkers > 0 {
+		opts = append(opts, grpc.NumStreamWorkers(uint32(s.opts.StreamWorkers)))
 	}
 	if s.opts.SecureServing {
 		cfg, err := serverTLS(s.opts, s.log)

@@ -21,6 +21,8 @@ func TestBadInvocationsExitNonZero(t *testing.T) {
 		"bad configmaps":   {[]string{"--configmaps=maybe"}, "auto, true or false"},
 		"cert needs tls":   {[]string{"--secure-serving=false", "--tls-cert-file=a", "--tls-key-file=b"}, "--secure-serving"},
 		"unknown response": {[]string{"--response-body-mode=SOMETIMES"}, "--response-body-mode"},
+		"negative workers": {[]string{"--stream-workers=-1"}, "--stream-workers -1 is out of range"},
+		"too many workers": {[]string{"--stream-workers=20000"}, "out of range 0-10000"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
