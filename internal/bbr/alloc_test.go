@@ -25,8 +25,9 @@ func decidedSession(t testing.TB) (*session, *int) {
 		t.Fatal(err)
 	}
 	h.Metrics, h.Log = NewMetrics("test"), slog.New(slog.NewTextHandler(io.Discard, nil))
-	sent := new(int)
-	s := &session{h: h, log: h.Log, send: func(*extprocv3.ProcessingResponse) error { *sent++; return nil }}
+	out := &countSender{}
+	s := &session{h: h, log: h.Log, stream: out}
+	sent := &out.n
 	first := []*extprocv3.ProcessingRequest{
 		{ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed},
 			Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{}}},
@@ -87,12 +88,12 @@ func BenchmarkSmallRequest(b *testing.B) {
 		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed},
 		Request:        &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{Headers: headerMap(jsonHeaders())}}}
 	bodyMsg := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: body, EndOfStream: true}}}
-	noop := func(*extprocv3.ProcessingResponse) error { return nil }
+	out := &countSender{}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		// Through the pool, as Handler.Process does.
-		s := h.newSession(noop)
+		s := h.newSession(out)
 		if err := s.handle(hdrs); err != nil {
 			b.Fatal(err)
 		}

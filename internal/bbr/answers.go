@@ -1,25 +1,26 @@
 package bbr
 
 import (
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+
+	"github.com/igw-dev/igw/internal/bbr/wire"
 )
 
-// answerOut builds a session's answers that carry a header mutation. The
-// session is pooled and keeps it across requests, so a routed request
-// allocates nothing for its answer once the slices have grown. An answer is
-// valid until the next one is built: gRPC marshals it inside Send.
+// sender is the sending side of an ext_proc stream. Typed answers go
+// through protobuf; the answers sent on every request (the decision, each
+// chunk handed back) are wire frames, already encoded.
+type sender interface {
+	Send(*extprocv3.ProcessingResponse) error
+	SendMsg(any) error
+}
+
+// answerOut encodes a session's frames. The session is pooled and keeps it
+// across requests, so answering allocates nothing in bbr once its slices
+// have grown. The codec copies a frame inside SendMsg, so the next answer
+// may reuse it at once.
 type answerOut struct {
-	resp   extprocv3.ProcessingResponse
-	reqH   extprocv3.ProcessingResponse_RequestHeaders
-	reqB   extprocv3.ProcessingResponse_RequestBody
-	hdrs   extprocv3.HeadersResponse
-	bodyR  extprocv3.BodyResponse
-	common extprocv3.CommonResponse
-	mut    extprocv3.HeaderMutation // its slices keep their capacity too
-	opts   []corev3.HeaderValueOption
-	vals   []corev3.HeaderValue
-	raw    []byte
+	frame  wire.Frame
+	remove []string
 	set    []Header // what Policy.Decide appends to
 }
 
@@ -29,6 +30,10 @@ func (s *session) answers() *answerOut {
 	}
 	return s.ans
 }
+
+func (s *session) send(r *extprocv3.ProcessingResponse) error { return s.stream.Send(r) }
+
+func (s *session) sendFrame(f *wire.Frame) error { return s.stream.SendMsg(f) }
 
 // decide asks the policy for a decision on what the scanner found, into the
 // session's reusable header storage, and records it.
@@ -46,53 +51,41 @@ func (s *session) decide() (Decision, *Reject) {
 
 // headers answers request headers: set what was decided, remove what the
 // client sent under bbr's names and bbr did not set.
-func (o *answerOut) headers(set []Header, present []string, clearRoute bool) *extprocv3.ProcessingResponse {
-	o.hdrs.Response = o.mutation(set, present, clearRoute)
-	o.reqH.RequestHeaders = &o.hdrs
-	o.resp.Response = &o.reqH
-	return &o.resp
+func (o *answerOut) headers(set []Header, present []string, clearRoute bool) *wire.Frame {
+	return o.mutation(wire.RequestHeaders, set, present, clearRoute)
 }
 
 // body answers a buffered body with the decision's headers.
-func (o *answerOut) body(set []Header) *extprocv3.ProcessingResponse {
-	o.bodyR.Response = o.mutation(set, nil, true)
-	o.reqB.RequestBody = &o.bodyR
-	o.resp.Response = &o.reqB
-	return &o.resp
+func (o *answerOut) body(set []Header) *wire.Frame {
+	return o.mutation(wire.RequestBody, set, nil, true)
 }
 
-func (o *answerOut) mutation(set []Header, present []string, clearRoute bool) *extprocv3.CommonResponse {
-	n := len(set)
-	if cap(o.opts) < n {
-		o.opts = make([]corev3.HeaderValueOption, n)
-		o.vals = make([]corev3.HeaderValue, n)
-	}
-	// Values are copied into one buffer first: RawValue slices of it must
-	// not move when it grows.
-	o.raw = o.raw[:0]
-	for _, h := range set {
-		o.raw = append(o.raw, h.Value...)
-	}
-	o.mut.SetHeaders, o.mut.RemoveHeaders = o.mut.SetHeaders[:0], o.mut.RemoveHeaders[:0]
-	off := 0
-	for i, h := range set {
-		end := off + len(h.Value)
-		o.vals[i].Key, o.vals[i].RawValue = h.Key, o.raw[off:end:end]
-		o.opts[i].Header, o.opts[i].AppendAction = &o.vals[i], corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
-		o.mut.SetHeaders = append(o.mut.SetHeaders, &o.opts[i])
-		off = end
-	}
+// mutation clears the route cache only when it changes a header: a removal
+// always does, a set only when asked.
+func (o *answerOut) mutation(a wire.Answer, set []Header, present []string, clearRoute bool) *wire.Frame {
+	o.remove = o.remove[:0]
 	for _, p := range present {
 		if !isSet(set, p) {
-			o.mut.RemoveHeaders = append(o.mut.RemoveHeaders, p)
+			o.remove = append(o.remove, p)
 		}
 	}
-	o.common.HeaderMutation, o.common.ClearRouteCache = nil, false
-	if n+len(o.mut.RemoveHeaders) > 0 {
-		o.common.HeaderMutation = &o.mut
-		o.common.ClearRouteCache = clearRoute || len(o.mut.RemoveHeaders) > 0
+	changes := len(set)+len(o.remove) > 0
+	o.frame.Mutation(a, set, o.remove, changes && (clearRoute || len(o.remove) > 0))
+	return &o.frame
+}
+
+// sendStreamed passes a chunk back and then drops the frame's reference to
+// it, so a stream that waits for its next chunk holds no body bytes.
+func (s *session) sendStreamed(request bool, data []byte, eos bool) error {
+	a := wire.ResponseBody
+	if request {
+		a = wire.RequestBody
 	}
-	return &o.common
+	f := &s.answers().frame
+	f.Streamed(a, data, eos)
+	err := s.sendFrame(f)
+	f.Data = nil
+	return err
 }
 
 // bodyResponse acknowledges a body chunk without changing anything.

@@ -34,7 +34,6 @@ func TestPooledAnswersCarryNothingOver(t *testing.T) {
 	var got []string
 	record := func(r *extprocv3.ProcessingResponse) error {
 		if r.GetRequestHeaders() != nil {
-			// Render now: the answer is reused by the next request.
 			got = append(got, mutationOf(r))
 		}
 		return nil
@@ -53,7 +52,7 @@ func TestPooledAnswersCarryNothingOver(t *testing.T) {
 			"set x-gateway-inference-model=m2; set x-gateway-model-name=m2; clear"},
 	}
 	for i, r := range requests {
-		s := h.newSession(record)
+		s := h.newSession(sendFunc(record))
 		msgs := []*extprocv3.ProcessingRequest{
 			{ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed},
 				Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{Headers: headerMap(r.headers)}}},

@@ -42,7 +42,7 @@ type Handler struct {
 func (h *Handler) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
 	h.Metrics.inFlight.Inc()
 	defer h.Metrics.inFlight.Dec()
-	s := h.newSession(stream.Send)
+	s := h.newSession(stream)
 	err := h.serve(stream, s)
 	s.finish(err)
 	h.sessions.Put(s)
@@ -52,13 +52,13 @@ func (h *Handler) Process(stream extprocv3.ExternalProcessor_ProcessServer) erro
 // newSession takes a session from the pool: a stream per request makes
 // the session the largest per-request allocation, and its slices keep
 // their capacity across requests.
-func (h *Handler) newSession(send func(*extprocv3.ProcessingResponse) error) *session {
+func (h *Handler) newSession(stream sender) *session {
 	s, _ := h.sessions.Get().(*session)
 	if s == nil {
 		s = &session{}
 	}
 	held, present, ans := s.held[:0], s.present[:0], s.ans
-	*s = session{h: h, send: send, log: h.Log, held: held, present: present, ans: ans}
+	*s = session{h: h, stream: stream, log: h.Log, held: held, present: present, ans: ans}
 	return s
 }
 

@@ -7,10 +7,11 @@ import (
 
 	"github.com/igw-dev/igw/internal/bbr/adapters"
 	"github.com/igw-dev/igw/internal/bbr/scan"
+	"github.com/igw-dev/igw/internal/bbr/wire"
 )
 
 // Header is one header bbr sets.
-type Header struct{ Key, Value string }
+type Header = wire.Header
 
 // Decision is what bbr tells the gateway once it knows enough of the body.
 type Decision struct {
@@ -116,11 +117,11 @@ func (p *Policy) Decide(s *scan.Scanner, set []Header) (Decision, *Reject) {
 		d.Model = model
 		d.Outcome = OutcomeRouted
 		for _, h := range p.ModelHeaders {
-			d.Set = append(d.Set, Header{h, model})
+			d.Set = append(d.Set, Header{Key: h, Value: model})
 		}
 		if p.BaseModelHeader != "" && p.Adapters != nil {
 			if base, ok := p.Adapters().BaseOf(model); ok {
-				d.Set = append(d.Set, Header{p.BaseModelHeader, base})
+				d.Set = append(d.Set, Header{Key: p.BaseModelHeader, Value: base})
 			}
 		}
 	}
@@ -130,7 +131,7 @@ func (p *Policy) Decide(s *scan.Scanner, set []Header) (Decision, *Reject) {
 			return Decision{}, rej
 		}
 		if v != "" {
-			d.Set = append(d.Set, Header{r.Header, v})
+			d.Set = append(d.Set, Header{Key: r.Header, Value: v})
 		}
 	}
 	return d, nil

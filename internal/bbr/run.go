@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/igw-dev/igw/internal/bbr/adapters"
+	"github.com/igw-dev/igw/internal/bbr/wire"
 )
 
 // MaxMessageBytes bounds one gRPC message. BUFFERED mode sends a whole body
@@ -194,6 +195,9 @@ func (s *Server) grpcServer() (*grpc.Server, error) {
 		// Envoy keeps long-lived connections and pings them.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 	}
+	// bbr's hot answers are wire frames, encoded already; the codec passes
+	// them through and leaves every other message to protobuf.
+	opts = append(opts, grpc.ForceServerCodecV2(wire.NewCodec()))
 	if s.opts.StreamWorkers > 0 {
 		opts = append(opts, grpc.NumStreamWorkers(uint32(s.opts.StreamWorkers)))
 	}

@@ -168,8 +168,8 @@ func TestLogsNeverContainPromptText(t *testing.T) {
 func TestObservabilityModeSendsNothing(t *testing.T) {
 	h := &Handler{Metrics: NewMetrics("t"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	h.Policy, _ = NewPolicy(Policy{ModelHeaders: []string{HeaderInferenceModel}, MaxModelLength: 10})
-	sent := 0
-	s := &session{h: h, log: h.Log, send: func(*extprocv3.ProcessingResponse) error { sent++; return nil }}
+	out := &countSender{}
+	s := &session{h: h, log: h.Log, stream: out}
 	for _, r := range []*extprocv3.ProcessingRequest{
 		{ObservabilityMode: true, Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{}}},
 		{ObservabilityMode: true, Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: []byte(`{"model":"m"}`), EndOfStream: true}}},
@@ -178,7 +178,7 @@ func TestObservabilityModeSendsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if sent != 0 {
-		t.Fatalf("%d answers in observability mode", sent)
+	if out.n != 0 {
+		t.Fatalf("%d answers in observability mode", out.n)
 	}
 }

@@ -35,9 +35,9 @@ type chunk struct {
 // session is one HTTP request's exchange with Envoy: a state machine over
 // the messages of one gRPC stream. It is not safe for concurrent use.
 type session struct {
-	h    *Handler
-	send func(*extprocv3.ProcessingResponse) error
-	log  *slog.Logger
+	h      *Handler
+	stream sender
+	log    *slog.Logger
 
 	phase    phase
 	reqMode  procv3.ProcessingMode_BodySendMode
@@ -61,46 +61,8 @@ type session struct {
 	outcome   Outcome
 	code      string
 
-	out streamOut
 	// ans survives the session's reset in the pool, with its capacity.
 	ans *answerOut
-}
-
-// streamOut is the reusable response for passing a body chunk through, so
-// that a decided stream allocates nothing per chunk.
-type streamOut struct {
-	resp   extprocv3.ProcessingResponse
-	reqB   extprocv3.ProcessingResponse_RequestBody
-	respB  extprocv3.ProcessingResponse_ResponseBody
-	body   extprocv3.BodyResponse
-	common extprocv3.CommonResponse
-	mut    extprocv3.BodyMutation
-	sr     extprocv3.BodyMutation_StreamedResponse
-	srBody extprocv3.StreamedBodyResponse
-}
-
-func (o *streamOut) streamed(request bool, data []byte, eos bool) *extprocv3.ProcessingResponse {
-	o.srBody.Body, o.srBody.EndOfStream = data, eos
-	o.sr.StreamedResponse = &o.srBody
-	o.mut.Mutation = &o.sr
-	o.common.BodyMutation = &o.mut
-	o.body.Response = &o.common
-	if request {
-		o.reqB.RequestBody = &o.body
-		o.resp.Response = &o.reqB
-	} else {
-		o.respB.ResponseBody = &o.body
-		o.resp.Response = &o.respB
-	}
-	return &o.resp
-}
-
-// sendStreamed passes a chunk back and then drops the reference to it, so a
-// stream that waits for its next chunk holds no body bytes.
-func (s *session) sendStreamed(request bool, data []byte, eos bool) error {
-	err := s.send(s.out.streamed(request, data, eos))
-	s.out.srBody.Body = nil
-	return err
 }
 
 func (s *session) handle(req *extprocv3.ProcessingRequest) error {
@@ -149,14 +111,14 @@ func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
 	s.inspectHeaders(hs)
 	if hs.GetEndOfStream() || s.reqMode == procv3.ProcessingMode_NONE {
 		s.phase, s.outcome = phaseDone, OutcomeNoBody
-		return s.send(s.answers().headers(nil, s.present, false))
+		return s.sendFrame(s.answers().headers(nil, s.present, false))
 	}
 	if s.passBody {
 		if rej := s.h.unscannable(s); rej != nil {
 			return s.reject(rej)
 		}
 		s.phase = phaseDecided
-		return s.send(s.answers().headers(nil, s.present, false))
+		return s.sendFrame(s.answers().headers(nil, s.present, false))
 	}
 	s.phase = phaseBody
 	s.scanner = s.h.getScanner()
@@ -171,7 +133,7 @@ func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
 		// nothing later in the body can change the route.
 		s.h.warnUnroutable()
 	}
-	return s.send(s.answers().headers(nil, s.present, false))
+	return s.sendFrame(s.answers().headers(nil, s.present, false))
 }
 
 // inspectHeaders notes what the body handling depends on. Envoy sends

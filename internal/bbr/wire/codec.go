@@ -1,0 +1,54 @@
+package wire
+
+import (
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+)
+
+// Codec is grpc's proto codec that also sends Frames as they are. Install
+// it with grpc.ForceServerCodecV2; it keeps grpc's "proto" name, so the
+// content-subtype and what the client sees do not change.
+type Codec struct {
+	proto encoding.CodecV2
+}
+
+// NewCodec wraps the proto codec grpc registered.
+func NewCodec() *Codec {
+	return &Codec{proto: encoding.GetCodecV2(grpcproto.Name)}
+}
+
+// Name is grpc's proto codec name.
+func (*Codec) Name() string { return grpcproto.Name }
+
+// Marshal copies a Frame into one buffer, as grpc's proto codec would
+// have marshalled it: small ones in a slice of their own, larger ones in a
+// buffer from grpc's pool that grpc frees once the bytes are written. Any
+// other message goes to protobuf.
+func (c *Codec) Marshal(v any) (mem.BufferSlice, error) {
+	f, ok := v.(*Frame)
+	if !ok {
+		return c.proto.Marshal(v)
+	}
+	n := f.Len()
+	if mem.IsBelowBufferPoolingThreshold(n) {
+		buf := make(mem.SliceBuffer, n)
+		f.copyTo(buf)
+		return mem.BufferSlice{buf}, nil
+	}
+	pool := mem.DefaultBufferPool()
+	buf := pool.Get(n)
+	f.copyTo(*buf)
+	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, nil
+}
+
+func (f *Frame) copyTo(b []byte) {
+	n := copy(b, f.Head)
+	n += copy(b[n:], f.Data)
+	copy(b[n:], f.Tail)
+}
+
+// Unmarshal is protobuf's: requests arrive as typed messages.
+func (c *Codec) Unmarshal(data mem.BufferSlice, v any) error {
+	return c.proto.Unmarshal(data, v)
+}
