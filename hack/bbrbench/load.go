@@ -190,10 +190,12 @@ type cellStats struct {
 	ReqPerSec float64         `json:"req_per_sec"`
 	P50       time.Duration   `json:"p50_ns"`
 	P99       time.Duration   `json:"p99_ns"`
-	CPU       time.Duration   `json:"server_cpu_ns"`         // the server process's CPU during the measured part
-	SysCPU    time.Duration   `json:"server_sys_cpu_ns"`     // the kernel's share of CPU
-	Reads     int64           `json:"server_read_syscalls"`  // read-like system calls of the server
-	Writes    int64           `json:"server_write_syscalls"` // write-like system calls of the server
+	CPU       time.Duration   `json:"server_cpu_ns"`           // the server process's CPU during the measured part
+	SysCPU    time.Duration   `json:"server_sys_cpu_ns"`       // the kernel's share of CPU
+	Reads     int64           `json:"server_read_syscalls"`    // read-like system calls of the server
+	Writes    int64           `json:"server_write_syscalls"`   // write-like system calls of the server
+	Switches  int64           `json:"server_context_switches"` // times the server's threads were switched out
+	ClientCPU time.Duration   `json:"client_cpu_ns"`           // the load generator's own CPU, which shares the cores
 	latencies []time.Duration // sorted
 }
 
@@ -271,6 +273,8 @@ func mergeStats(a, b cellStats) cellStats {
 	a.SysCPU += b.SysCPU
 	a.Reads += b.Reads
 	a.Writes += b.Writes
+	a.Switches += b.Switches
+	a.ClientCPU += b.ClientCPU
 	a.latencies = append(a.latencies, b.latencies...)
 	sortDurations(a.latencies)
 	if a.Elapsed > 0 {

@@ -296,17 +296,21 @@ func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessor
 	warm := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: cfg.warmup})
 	cpu0, sys0 := srv.cpuTime()
 	io0 := srv.syscalls()
+	client0 := selfCPU()
 	per := cfg.duration / time.Duration(cfg.rounds)
 	var prof sync.WaitGroup
 	if cfg.profDir != "" {
 		path := filepath.Join(cfg.profDir, srv.name+"-"+tag+".pb.gz")
 		prof.Go(func() { saveCPUProfile(srv.debug, path, per) })
+		stopClient := profileClient(filepath.Join(cfg.profDir, "client-"+srv.name+"-"+tag+".pb.gz"))
+		defer stopClient()
 	}
 	st := runLoad(ctx, client, w, loadPlan{streams: cfg.streams, until: per, atLeast: max(minRequests/cfg.rounds, 1), hardStop: cellCap / time.Duration(cfg.rounds)})
 	cpu1, sys1 := srv.cpuTime()
 	st.CPU, st.SysCPU = cpu1-cpu0, sys1-sys0
 	io1 := srv.syscalls()
-	st.Reads, st.Writes = io1.reads-io0.reads, io1.writes-io0.writes
+	st.ClientCPU = selfCPU() - client0
+	st.Reads, st.Writes, st.Switches = io1.reads-io0.reads, io1.writes-io0.writes, io1.switches-io0.switches
 	prof.Wait()
 	st.Failures += warm.Failures
 	for _, e := range warm.Errors {
@@ -329,8 +333,9 @@ func progress(format string, args ...any) {
 }
 
 func progressCell(name string, row cellRow, st cellStats) {
-	progress("%-7s model %-5s %-4s %8.1f req/s  p50 %-9s p99 %-9s CPU/req %s (kernel %s, reads %.2f, writes %.2f)  n=%d failures=%d",
+	progress("%-7s model %-5s %-4s %8.1f req/s  p50 %-9s p99 %-9s CPU/req %s (kernel %s, reads %.2f, writes %.2f, switches %.2f)  client CPU/req %s  n=%d failures=%d",
 		formatSize(row.Size), row.Model, name, st.ReqPerSec, fmtLatency(st.P50), fmtLatency(st.P99),
 		fmtCPU(st.cpuPerRequest()), fmtCPU(perRequest(st.SysCPU, st.Requests)),
-		perRequestCount(st.Reads, st.Requests), perRequestCount(st.Writes, st.Requests), st.Requests, st.Failures)
+		perRequestCount(st.Reads, st.Requests), perRequestCount(st.Writes, st.Requests), perRequestCount(st.Switches, st.Requests),
+		fmtCPU(perRequest(st.ClientCPU, st.Requests)), st.Requests, st.Failures)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"time"
 )
 
@@ -46,5 +47,25 @@ func saveCPUProfile(debugURL, path string, d time.Duration) {
 	defer f.Close()
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		progress("cpu profile of %s: %v", debugURL, err)
+	}
+}
+
+// profileClient profiles the load generator itself, which shares the CPUs
+// with the server: what it spends per request on one server's answers is
+// throughput the other server gets.
+func profileClient(path string) (stop func()) {
+	f, err := os.Create(path)
+	if err != nil {
+		progress("client cpu profile: %v", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		progress("client cpu profile: %v", err)
+		_ = f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
 	}
 }

@@ -287,27 +287,51 @@ func (s *server) cpuTime() (total, sys time.Duration) {
 }
 
 // ioCount is how many read- and write-like system calls a process made,
-// from /proc/<pid>/io: fewer, fuller writes are how a server saves kernel
-// time per request, and how two servers with the same user code differ.
-type ioCount struct{ reads, writes int64 }
+// from /proc/<pid>/io, and how often its threads were switched out, from
+// each thread's status: fewer, fuller writes and fewer sleeps are how a
+// server saves kernel time and wake-ups per request, and how two servers
+// with the same user code can still differ.
+type ioCount struct{ reads, writes, switches int64 }
 
 func (s *server) syscalls() ioCount {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", s.cmd.Process.Pid))
-	if err != nil {
-		return ioCount{}
+	pid := s.cmd.Process.Pid
+	c := ioCount{
+		reads:  procField(fmt.Sprintf("/proc/%d/io", pid), "syscr"),
+		writes: procField(fmt.Sprintf("/proc/%d/io", pid), "syscw"),
 	}
-	var c ioCount
-	for line := range strings.Lines(string(data)) {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		switch k {
-		case "syscr":
-			c.reads = n
-		case "syscw":
-			c.writes = n
-		}
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, t := range tasks {
+		status := fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name())
+		c.switches += procField(status, "voluntary_ctxt_switches") + procField(status, "nonvoluntary_ctxt_switches")
 	}
 	return c
+}
+
+// procField reads "name: value" from a /proc file; 0 when absent.
+func procField(path, name string) int64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		k, v, _ := strings.Cut(line, ":")
+		if k == name {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// selfCPU is the benchmark process's own CPU, user + system: the load
+// generator's (servers run in child processes, which it never waits for
+// while measuring).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // clockTicks is USER_HZ, 100 on every Linux this runs on.

@@ -1,14 +1,18 @@
 package wire
 
 import (
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
 )
 
-// Codec is grpc's proto codec that also sends Frames as they are. Install
-// it with grpc.ForceServerCodecV2; it keeps grpc's "proto" name, so the
-// content-subtype and what the client sees do not change.
+// Codec is grpc's proto codec with bbr's two shortcuts: it sends Frames as
+// they are, and reads the requests Envoy sends on every request with
+// DecodeRequest. Install it with grpc.ForceServerCodecV2; it keeps grpc's
+// "proto" name, so the content-subtype and what the client sees do not
+// change.
 type Codec struct {
 	proto encoding.CodecV2
 }
@@ -48,7 +52,24 @@ func (f *Frame) copyTo(b []byte) {
 	copy(b[n:], f.Tail)
 }
 
-// Unmarshal is protobuf's: requests arrive as typed messages.
+// Unmarshal reads the requests Envoy sends on every request with
+// DecodeRequest, and everything else, including whatever it declines,
+// with protobuf.
 func (c *Codec) Unmarshal(data mem.BufferSlice, v any) error {
-	return c.proto.Unmarshal(data, v)
+	m, ok := v.(*extprocv3.ProcessingRequest)
+	if !ok {
+		return c.proto.Unmarshal(data, v)
+	}
+	var b []byte
+	if len(data) == 1 {
+		b = data[0].ReadOnlyData()
+	} else {
+		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+		defer buf.Free()
+		b = buf.ReadOnlyData()
+	}
+	if DecodeRequest(b, m) {
+		return nil
+	}
+	return proto.Unmarshal(b, m)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
@@ -98,6 +99,65 @@ func BenchmarkAnswer(b *testing.B) {
 			for b.Loop() {
 				out, _ := c.Marshal(tc.typed)
 				out.Free()
+			}
+		})
+	}
+}
+
+// Requests arrive in one buffer or several; both decode, by DecodeRequest
+// or, for what it declines, by protobuf.
+func TestCodecReadsRequests(t *testing.T) {
+	c := NewCodec()
+	trailers := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{
+		RequestTrailers: &extprocv3.HttpTrailers{}}}
+	for _, want := range append(requestsEnvoySends(), trailers) {
+		b, _ := proto.Marshal(want)
+		for _, data := range []mem.BufferSlice{
+			{mem.SliceBuffer(b)},
+			{mem.SliceBuffer(b[:len(b)/2]), mem.SliceBuffer(b[len(b)/2:])},
+		} {
+			got := &extprocv3.ProcessingRequest{}
+			if err := c.Unmarshal(data, got); err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(got, want) {
+				t.Fatalf("read %v, want %v", got, want)
+			}
+		}
+	}
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(mustMarshalInvalid(nil))}, &extprocv3.ProcessingRequest{}); err == nil {
+		t.Fatal("a header key that is not UTF-8 was accepted")
+	}
+}
+
+func BenchmarkRequest(b *testing.B) {
+	envoyHeaders := headersRequest(false, ":authority", "gateway.example.com", ":method", "POST", ":path", "/v1/chat/completions",
+		":scheme", "https", "accept", "application/json", "authorization", "Bearer sk-0123456789abcdef",
+		"content-length", "1024", "content-type", "application/json", "user-agent", "openai-python/1.51.0",
+		"x-forwarded-proto", "https", "x-request-id", "0b0b4a8e-5b1c-4e0b-9f2e-6c1d2e3f4a5b", "x-envoy-expected-rq-timeout-ms", "600000")
+	envoyHeaders.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_FULL_DUPLEX_STREAMED}
+	for _, tc := range []struct {
+		name string
+		msg  *extprocv3.ProcessingRequest
+	}{{"headers12", envoyHeaders}, {"body1KiB", bodyRequest(string(make([]byte, 1024)), true)}} {
+		raw, _ := proto.Marshal(tc.msg)
+		data := mem.BufferSlice{mem.SliceBuffer(raw)}
+		b.Run(tc.name+"/wire", func(b *testing.B) {
+			c := NewCodec()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Unmarshal(data, &extprocv3.ProcessingRequest{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tc.name+"/protobuf", func(b *testing.B) {
+			c := encoding.GetCodecV2(grpcproto.Name)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Unmarshal(data, &extprocv3.ProcessingRequest{}); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

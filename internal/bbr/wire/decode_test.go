@@ -1,0 +1,146 @@
+package wire
+
+import (
+	"bytes"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+func headersRequest(eos bool, kv ...string) *extprocv3.ProcessingRequest {
+	m := &corev3.HeaderMap{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m.Headers = append(m.Headers, &corev3.HeaderValue{Key: kv[i], RawValue: []byte(kv[i+1])})
+	}
+	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{
+		RequestHeaders: &extprocv3.HttpHeaders{Headers: m, EndOfStream: eos}}}
+}
+
+func bodyRequest(body string, eos bool) *extprocv3.ProcessingRequest {
+	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{
+		RequestBody: &extprocv3.HttpBody{Body: []byte(body), EndOfStream: eos}}}
+}
+
+// requestsEnvoySends are the shapes DecodeRequest must read itself.
+func requestsEnvoySends() []*extprocv3.ProcessingRequest {
+	first := headersRequest(false, ":method", "POST", ":path", "/v1/chat/completions", "content-type", "application/json",
+		"x-request-id", "5f1c", "x-gateway-model-name", "spoof", "empty", "")
+	first.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_FULL_DUPLEX_STREAMED,
+		ResponseBodyMode: procv3.ProcessingMode_STREAMED, SendBodyWithoutWaitingForHeaderResponse: true}
+	observed := bodyRequest(`{"model":"m"}`, true)
+	observed.ObservabilityMode = true
+	old := headersRequest(true)
+	old.GetRequestHeaders().Headers.Headers = []*corev3.HeaderValue{{Key: "content-type", Value: "application/json"}}
+	return []*extprocv3.ProcessingRequest{
+		first, observed, old,
+		headersRequest(true),
+		{Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{}}},
+		bodyRequest(`{"model":"llama","messages":[]}`, false),
+		bodyRequest("", true),
+		bodyRequest(string(bytes.Repeat([]byte("x"), 100<<10)), true),
+		{Request: &extprocv3.ProcessingRequest_ResponseHeaders{ResponseHeaders: &extprocv3.HttpHeaders{EndOfStream: true}}},
+		{Request: &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: &extprocv3.HttpBody{Body: []byte("data: {}\n\n")}}},
+	}
+}
+
+func TestDecodeRequestMatchesProtobuf(t *testing.T) {
+	for i, want := range requestsEnvoySends() {
+		b, err := proto.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := &extprocv3.ProcessingRequest{}
+		if !DecodeRequest(b, got) {
+			t.Fatalf("request %d: not decoded: %v", i, want)
+		}
+		if !proto.Equal(got, want) {
+			t.Fatalf("request %d: decoded\n%v\nwant\n%v", i, got, want)
+		}
+		// grpc reuses its buffer once the codec returns.
+		clear(b)
+		if !proto.Equal(got, want) {
+			t.Fatalf("request %d: the decoded message points into the input", i)
+		}
+	}
+}
+
+// What DecodeRequest does not read itself it must leave to protobuf, and
+// leave the message untouched.
+func TestDecodeRequestDeclines(t *testing.T) {
+	attrs := headersRequest(false, "a", "b")
+	attrs.Attributes = map[string]*structpb.Struct{"envoy.filters.http.ext_proc": {}}
+	trailers := &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestTrailers{
+		RequestTrailers: &extprocv3.HttpTrailers{}}}
+	valid, _ := proto.Marshal(headersRequest(false, "k", "v"))
+	badKey := headersRequest(false, "k", "v")
+	badKey.GetRequestHeaders().GetHeaders().Headers[0].Key = "caf\xe9"
+	twice := append(append([]byte{}, valid...), valid...) // protobuf merges the two
+	cases := map[string][]byte{
+		"attributes":      mustMarshal(t, attrs),
+		"trailers":        mustMarshal(t, trailers),
+		"non-UTF-8 key":   mustMarshalInvalid(badKey),
+		"field twice":     twice,
+		"truncated":       valid[:len(valid)-1],
+		"wrong wire type": protowire.AppendVarint(protowire.AppendTag(nil, fReqRequestHeaders, protowire.VarintType), 1),
+		"unknown field":   protowire.AppendVarint(protowire.AppendTag(nil, 60, protowire.VarintType), 1),
+	}
+	for name, b := range cases {
+		m := &extprocv3.ProcessingRequest{}
+		if DecodeRequest(b, m) {
+			t.Errorf("%s: decoded as %v; protobuf should have had it", name, m)
+		}
+		if !proto.Equal(m, &extprocv3.ProcessingRequest{}) {
+			t.Errorf("%s: declined but changed the message to %v", name, m)
+		}
+	}
+}
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mustMarshalInvalid encodes a message protobuf would refuse to marshal
+// (a string that is not UTF-8), as a client of ours could still send it.
+func mustMarshalInvalid(m proto.Message) []byte {
+	b, _ := proto.MarshalOptions{AllowPartial: true}.Marshal(m)
+	if len(b) > 0 {
+		return b
+	}
+	hv := protowire.AppendBytes(protowire.AppendTag(nil, fKey, protowire.BytesType), []byte("caf\xe9"))
+	hm := protowire.AppendBytes(protowire.AppendTag(nil, fMapHeaders, protowire.BytesType), hv)
+	hs := protowire.AppendBytes(protowire.AppendTag(nil, fHTTPHeaders, protowire.BytesType), hm)
+	return protowire.AppendBytes(protowire.AppendTag(nil, fReqRequestHeaders, protowire.BytesType), hs)
+}
+
+// FuzzDecodeRequest: whatever DecodeRequest accepts, protobuf accepts and
+// reads as the same message.
+func FuzzDecodeRequest(f *testing.F) {
+	for _, m := range requestsEnvoySends() {
+		if b, err := proto.Marshal(m); err == nil && len(b) < 4096 {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := &extprocv3.ProcessingRequest{}
+		if !DecodeRequest(b, got) {
+			return
+		}
+		want := &extprocv3.ProcessingRequest{}
+		if err := proto.Unmarshal(b, want); err != nil {
+			t.Fatalf("decoded what protobuf rejects (%v): %v", err, got)
+		}
+		if !proto.Equal(got, want) {
+			t.Fatalf("decoded\n%v\nprotobuf reads\n%v", got, want)
+		}
+	})
+}
