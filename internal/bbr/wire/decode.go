@@ -137,13 +137,14 @@ func (f wireField) is(num protowire.Number, typ protowire.Type) bool {
 // a repeated one (protobuf would merge it) sends the message to protobuf.
 type fieldSet uint64
 
-// next reads the field at pos, which must end by end. Only varint and
-// length-delimited fields are read; a singular field number seen twice
-// fails unless repeatable says it is a repeated field.
+// next reads the field at pos of a message that ends at end.
 func (d *decoder) next(pos, end int, seen *fieldSet) (wireField, bool) {
 	return d.nextField(pos, end, seen, 0)
 }
 
+// nextField reads only varint and length-delimited fields, and fails on a
+// field number seen before in the message unless it is repeatable, the
+// message's one repeated field.
 func (d *decoder) nextField(pos, end int, seen *fieldSet, repeatable protowire.Number) (wireField, bool) {
 	b := d.msg[pos:end]
 	num, typ, n := protowire.ConsumeTag(b)
