@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"testing"
+	"unicode/utf8"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -141,6 +142,48 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 		if !proto.Equal(got, want) {
 			t.Fatalf("decoded\n%v\nprotobuf reads\n%v", got, want)
+		}
+	})
+}
+
+// FuzzDecodeRequestShapes builds the messages DecodeRequest exists for
+// from fuzzed parts: each must be read by it, as protobuf reads it.
+func FuzzDecodeRequestShapes(f *testing.F) {
+	f.Add("content-type", "application/json", []byte(`{"model":"m"}`), uint8(3), true)
+	f.Add("", "", []byte{}, uint8(0), false)
+	f.Add("x-\u00e9", "v\x00", []byte{0xff}, uint8(255), true)
+	f.Fuzz(func(t *testing.T, key, value string, body []byte, n uint8, flag bool) {
+		if !utf8.ValidString(key) || !utf8.ValidString(value) {
+			return // protobuf cannot marshal these; TestDecodeRequestDeclines covers them
+		}
+		var want *extprocv3.ProcessingRequest
+		if n%2 == 0 {
+			want = bodyRequest(string(body), flag)
+		} else {
+			kv := []string{}
+			for i := 0; i < int(n%7); i++ {
+				kv = append(kv, key, value)
+			}
+			want = headersRequest(flag, kv...)
+			if n%3 == 0 {
+				want.GetRequestHeaders().Headers.Headers = append(want.GetRequestHeaders().Headers.Headers,
+					&corev3.HeaderValue{Key: value, Value: key})
+			}
+		}
+		if n%5 == 0 {
+			want.ProtocolConfig = &extprocv3.ProtocolConfiguration{RequestBodyMode: procv3.ProcessingMode_BodySendMode(n), SendBodyWithoutWaitingForHeaderResponse: flag}
+		}
+		want.ObservabilityMode = n%4 == 1
+		b, err := proto.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := &extprocv3.ProcessingRequest{}
+		if !DecodeRequest(b, got) {
+			t.Fatalf("declined a message of a shape it reads: %v", want)
+		}
+		if !proto.Equal(got, want) {
+			t.Fatalf("decoded\n%v\nwant\n%v", got, want)
 		}
 	})
 }
