@@ -30,7 +30,7 @@ bench-go: ## Go micro-benchmarks of the scanner and the per-chunk path
 
 fuzz: ## fuzz the JSON scanner against encoding/json and the request decoder against protobuf (FUZZTIME=1m each)
 	$(GO) test -run '^$$' -fuzz FuzzScannerMatchesEncodingJSON -fuzztime $${FUZZTIME:-1m} ./internal/bbr/scan
-	$(GO) test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $${FUZZTIME:-1m} ./internal/bbr/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $${FUZZTIME:-1m} ./internal/bbr/wire
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
