@@ -1,0 +1,294 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/igw-dev/igw/internal/helm"
+	"github.com/igw-dev/igw/internal/install"
+	catalog "github.com/igw-dev/igw/internal/install/provider"
+	"github.com/igw-dev/igw/internal/kube"
+)
+
+type loaded struct {
+	step   catalog.Step
+	chart  *chart.Chart
+	source string
+	values map[string]any
+}
+
+// Run installs the provider (or checks GKE). Everything that can fail without changing the
+// cluster runs first: the Gateway API check, every values file and --set, every chart fetch,
+// so a typo cannot leave half a provider behind.
+func Run(ctx context.Context, o *Options) error {
+	p, err := catalog.Lookup(o.Provider)
+	if err != nil {
+		return err
+	}
+	if p.Managed {
+		return runManaged(ctx, o, p)
+	}
+	steps, err := catalog.Plan(p, catalog.Options{Version: o.Version, ChartRepo: o.ChartRepo, PlainHTTP: o.PlainHTTP, Files: o.Files, Set: o.Set, SetString: o.SetString})
+	if err != nil {
+		return err
+	}
+	res := &Result{Provider: string(p.Name), Title: p.Title, DryRun: o.DryRun}
+	if len(steps) > 0 {
+		res.Version = steps[0].Chart.Version
+	}
+	f, err := o.preflight(ctx, p)
+	if err != nil {
+		return err
+	}
+	all, err := o.load(ctx, p, steps, res)
+	if err != nil {
+		return err
+	}
+	var gw map[string]any
+	if !o.NoGateway {
+		if gw, err = o.gatewayObject(p); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		return dryRun(ctx, o, p, res, all, gw)
+	}
+	dyn, err := f.Dynamic()
+	if err != nil {
+		return err
+	}
+	waitedAll, err := o.installReleases(ctx, f, dyn, p, all, res)
+	if err != nil {
+		return err
+	}
+	if err := o.gatewayAndClass(ctx, dyn, p, gw, waitedAll, res); err != nil {
+		return err
+	}
+	return printResult(o, res)
+}
+
+// preflight checks that the cluster answers and serves the Gateway API. A dry run needs no
+// cluster and gets no factory.
+func (o *Options) preflight(ctx context.Context, p catalog.Provider) (kube.Factory, error) {
+	if o.DryRun {
+		return nil, nil
+	}
+	f := o.Factory
+	if f == nil {
+		return nil, errors.New("no cluster connection")
+	}
+	if err := kube.Ping(ctx, f); err != nil {
+		return nil, err
+	}
+	dc, err := f.Discovery()
+	if err != nil {
+		return nil, err
+	}
+	missing, err := MissingResources(dc, GatewayAPIGroupVersion, "gatewayclasses", "gateways", "httproutes")
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the cluster does not serve the Gateway API (%s: %s missing), which %s needs; nothing was installed: run igwctl install crds first",
+			GatewayAPIGroupVersion, strings.Join(missing, ", "), p.Title)
+	}
+	return f, nil
+}
+
+// load reads every values file before any chart is fetched: a typo in -f must not wait for,
+// or hide behind, a slow or unreachable chart repository.
+func (o *Options) load(ctx context.Context, p catalog.Provider, steps []catalog.Step, res *Result) ([]loaded, error) {
+	all := make([]loaded, len(steps))
+	for i, s := range steps {
+		vals, err := s.Values.Merge()
+		if err != nil {
+			return nil, err
+		}
+		if w := catalog.SwitchWarning(p, s, vals); w != "" {
+			o.warnf(res, "%s", w)
+		}
+		all[i] = loaded{step: s, values: vals}
+	}
+	settings := o.settings()
+	for i := range all {
+		s := all[i].step
+		o.progressf("fetching %s...", s.Chart)
+		ch, source, err := helm.LoadChart(ctx, settings, s.Chart)
+		if err != nil {
+			return nil, fetchError(err, o, p, s)
+		}
+		all[i].chart, all[i].source = ch, source
+	}
+	return all, nil
+}
+
+// installReleases installs the loaded charts in order and collects what is not ready. It
+// reports whether Helm waited for every release.
+func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynamic.Interface, p catalog.Provider, all []loaded, res *Result) (bool, error) {
+	cfg, err := f.RESTConfig()
+	if err != nil {
+		return false, err
+	}
+	hc, err := helm.NewForConfig(cfg, p.Namespace, o.settings())
+	if err != nil {
+		return false, err
+	}
+	scratch, err := os.MkdirTemp("", "igwctl-provider-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(scratch)
+	waitedAll := true
+	for _, l := range all {
+		// The chart is installed from the copy fetched above, so what was checked is what is
+		// installed and nothing is downloaded twice.
+		archive, err := chartutil.Save(l.chart, scratch)
+		if err != nil {
+			return false, fmt.Errorf("keeping chart %s: %w", l.chart.Name(), err)
+		}
+		o.progressf("installing %s %s as release %s in %s...", l.chart.Name(), l.chart.Metadata.Version, l.step.Release, l.step.Namespace)
+		r, err := hc.Install(ctx, helm.InstallOptions{
+			ReleaseName: l.step.Release, Namespace: l.step.Namespace, CreateNamespace: true,
+			Chart:  helm.ChartRef{Chart: archive},
+			Values: helm.Values{Base: l.values},
+			Wait:   o.Wait, Timeout: o.Timeout,
+			Description: "installed by igwctl install provider " + string(p.Name),
+		})
+		if err != nil {
+			return false, partialError(p, res, l, err)
+		}
+		r.Source = l.source
+		rel := releaseFrom(r)
+		res.Releases = append(res.Releases, rel)
+		if o.Output == install.OutputText {
+			fmt.Fprintln(o.IO.Out, rel.Summary)
+		}
+		if r.Waited {
+			res.NotReady = append(res.NotReady, r.NotReady...)
+			continue
+		}
+		waitedAll = false
+		nr, err := NotReadyDeployments(ctx, dyn, r.Objects, l.step.Namespace)
+		if err != nil {
+			return false, err
+		}
+		res.NotReady = append(res.NotReady, nr...)
+	}
+	return waitedAll, nil
+}
+
+// gatewayAndClass applies the Gateway, then reads (or, with --wait once everything else is
+// ready, waits for) the GatewayClass's acceptance and settles res.Ready.
+func (o *Options) gatewayAndClass(ctx context.Context, dyn dynamic.Interface, p catalog.Provider, gw map[string]any, waitedAll bool, res *Result) error {
+	class := p.GatewayClass
+	if gw != nil {
+		g, err := applyGateway(ctx, o, dyn, gw)
+		if err != nil {
+			return fmt.Errorf("%w; the %s releases (%s) are installed", err, p.Title, releaseNames(res))
+		}
+		res.Gateway = g
+		class = g.Class
+		if o.Output == install.OutputText {
+			fmt.Fprintf(o.IO.Out, "Gateway %s/%s %s (gatewayClassName %s)\n", g.Namespace, g.Name, g.Action, g.Class)
+		}
+	} else if o.GatewayClass != "" {
+		class = o.GatewayClass
+	}
+
+	var st ClassStatus
+	var err error
+	switch {
+	case o.Wait && waitedAll && len(res.NotReady) == 0:
+		o.progressf("waiting up to %s for GatewayClass %s to be accepted...", o.Timeout, class)
+		st, err = WaitGatewayClass(ctx, dyn, class, o.Timeout)
+	default:
+		st, err = GatewayClassStatus(ctx, dyn, class)
+		if o.Wait && !st.Accepted {
+			res.Notes = append(res.Notes, fmt.Sprintf("did not wait for GatewayClass %s: the controller is not running", class))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	res.GatewayClass = &st
+	if !st.Accepted {
+		res.NotReady = append([]string{fmt.Sprintf("GatewayClass %s not accepted: %s", class, st.Reason)}, res.NotReady...)
+	}
+	res.Ready = len(res.NotReady) == 0
+	if !res.Ready && !o.Wait {
+		res.Notes = append(res.Notes, "the controller may still be starting: check again with --wait, or kubectl get gatewayclass "+class)
+	}
+	return nil
+}
+
+func applyGateway(ctx context.Context, o *Options, dyn dynamic.Interface, gw map[string]any) (*Gateway, error) {
+	g := gatewayInfo(gw)
+	action, err := ApplyGateway(ctx, dyn, gw)
+	if err != nil {
+		return nil, err
+	}
+	g.Action = action
+	return g, nil
+}
+
+func gatewayInfo(gw map[string]any) *Gateway {
+	u := &unstructured.Unstructured{Object: gw}
+	class, _, _ := unstructured.NestedString(gw, "spec", "gatewayClassName")
+	return &Gateway{Name: u.GetName(), Namespace: u.GetNamespace(), Class: class}
+}
+
+func releaseFrom(r *helm.Result) Release {
+	rel := Release{Release: r.Release, Namespace: r.Namespace, Chart: r.Chart, ChartVersion: r.ChartVersion, Action: r.Action,
+		Revision: r.Revision, Source: r.Source, Summary: r.Summary()}
+	for _, obj := range r.Objects {
+		rel.Objects = append(rel.Objects, obj.String())
+	}
+	return rel
+}
+
+func releaseNames(res *Result) string {
+	var names []string
+	for _, r := range res.Releases {
+		names = append(names, fmt.Sprintf("%s in %s", r.Release, r.Namespace))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// fetchError adds the mirror hint to errors about reaching a chart source. Nothing is installed
+// yet when it happens.
+func fetchError(err error, o *Options, p catalog.Provider, s catalog.Step) error {
+	msg := err.Error()
+	if errors.Is(err, helm.ErrUnreachable) || errors.Is(err, helm.ErrAccessDenied) || errors.Is(err, helm.ErrChartNotFound) {
+		if o.ChartRepo == "" {
+			msg += fmt.Sprintf("; if %s cannot be reached from here, point igwctl at a mirror holding chart %q with --chart-repo (oci://HOST/PATH or an HTTP chart repository URL)", p.Repo, s.Chart.Chart[strings.LastIndex(s.Chart.Chart, "/")+1:])
+		} else {
+			msg += fmt.Sprintf("; check --chart-repo %s (it must hold chart %q)", o.ChartRepo, s.Chart.Chart[strings.LastIndex(s.Chart.Chart, "/")+1:])
+		}
+	}
+	return fmt.Errorf("%s: nothing was installed: %s", p.Title, msg)
+}
+
+// partialError says what failed and what was already applied.
+func partialError(p catalog.Provider, res *Result, failed loaded, err error) error {
+	what := fmt.Sprintf("installing %s: release %s (%s %s) in %s failed: %v", p.Title, failed.step.Release, failed.chart.Name(), failed.chart.Metadata.Version, failed.step.Namespace, err)
+	if len(res.Releases) == 0 {
+		return fmt.Errorf("%s; nothing else was installed", what)
+	}
+	var done []string
+	for _, r := range res.Releases {
+		done = append(done, fmt.Sprintf("release %s (%s %s) in %s", r.Release, r.Chart, r.ChartVersion, r.Namespace))
+	}
+	return fmt.Errorf("%s; already applied: %s. Fix the problem and run the command again (it upgrades what is there), or remove it with igwctl uninstall provider %s",
+		what, strings.Join(done, ", "), p.Name)
+}
