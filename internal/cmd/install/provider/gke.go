@@ -9,6 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/install"
@@ -46,111 +48,36 @@ func runManaged(ctx context.Context, o *Options, p catalog.Provider) error {
 	if o.GatewayClass != "" {
 		class = o.GatewayClass
 	}
-
-	missingGW, err := MissingResources(dc, GatewayAPIGroupVersion, "gatewayclasses", "gateways", "httproutes")
+	gwAPI, err := gatewayAPICheck(dc)
 	if err != nil {
 		return err
 	}
-	gwAPI := Check{Name: "Gateway API CRDs", OK: len(missingGW) == 0}
-	if gwAPI.OK {
-		gwAPI.Detail = GatewayAPIGroupVersion + " gatewayclasses, gateways and httproutes are served"
-	} else {
-		gwAPI.Detail = fmt.Sprintf("%s %s not served", GatewayAPIGroupVersion, strings.Join(missingGW, ", "))
-		gwAPI.Fix = gkeEnableGatewayAPI
-	}
-	res.Checks = append(res.Checks, gwAPI)
-
-	classCheck := Check{Name: "GatewayClass " + class}
-	if !gwAPI.OK {
-		classCheck.Detail = "cannot exist without the Gateway API CRDs"
-		classCheck.Fix = gkeEnableGatewayAPI
-	} else {
-		list, err := dyn.Resource(GatewayClassGVR).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return fmt.Errorf("listing GatewayClasses: %w", err)
-		}
-		var gke []string
-		for _, gc := range list.Items {
-			if strings.HasPrefix(gc.GetName(), catalog.GKEClassPrefix) {
-				gke = append(gke, gc.GetName())
-			}
-		}
-		slices.Sort(gke)
-		switch {
-		case slices.Contains(gke, class) || slices.ContainsFunc(list.Items, func(u unstructured.Unstructured) bool { return u.GetName() == class }):
-			st, err := GatewayClassStatus(ctx, dyn, class)
-			if err != nil {
-				return err
-			}
-			res.GatewayClass = &st
-			classCheck.OK = true
-			classCheck.Detail = "present"
-			if st.Accepted {
-				classCheck.Detail += " and accepted"
-			} else {
-				classCheck.Detail += ", not accepted yet: " + st.Reason
-			}
-			if others := slices.DeleteFunc(slices.Clone(gke), func(s string) bool { return s == class }); len(others) > 0 {
-				classCheck.Detail += "; other GKE classes: " + strings.Join(others, ", ")
-			}
-		case len(gke) > 0:
-			classCheck.Detail = "not present; GKE classes present: " + strings.Join(gke, ", ")
-			classCheck.Fix = "use one of them with --gateway-class, or enable the class's load balancer type for the cluster"
-		default:
-			classCheck.Detail = "not present, and no " + catalog.GKEClassPrefix + "* GatewayClass is: GKE's Gateway controller is not enabled"
-			classCheck.Fix = gkeEnableGatewayAPI
-		}
-	}
-	res.Checks = append(res.Checks, classCheck)
-
-	missingPool, err := MissingResources(dc, "inference.networking.k8s.io/v1", "inferencepools")
+	classCheck, st, err := gatewayClassCheck(ctx, dyn, class, gwAPI.OK)
 	if err != nil {
 		return err
 	}
-	pool := Check{Name: "InferencePool CRD", OK: len(missingPool) == 0}
-	if pool.OK {
-		pool.Detail = "inference.networking.k8s.io/v1 inferencepools is served"
-	} else {
-		pool.Detail = "inference.networking.k8s.io/v1 inferencepools is not served"
-		pool.Fix = gkeInstallPool
+	res.GatewayClass = st
+	pool, err := poolCRDCheck(dc)
+	if err != nil {
+		return err
 	}
-	res.Checks = append(res.Checks, pool)
-
+	res.Checks = append(res.Checks, gwAPI, classCheck, pool)
 	if strings.Contains(class, "regional") || strings.Contains(class, "rilb") {
 		res.Notes = append(res.Notes, gkeProxySubnet+p.Docs+")")
-	}
-	var failed []string
-	for _, c := range res.Checks {
-		if !c.OK {
-			failed = append(failed, c.Name)
-		}
 	}
 	if o.Output == install.OutputText {
 		fmt.Fprintf(o.IO.Out, "%s: igwctl installs nothing; checking the cluster:\n", p.Title)
 	}
-	if len(failed) > 0 {
+	if failed := failedChecks(res.Checks); len(failed) > 0 {
 		res.NotReady = append(res.NotReady, "missing: "+strings.Join(failed, ", "))
 		if err := printChecks(o, res); err != nil {
 			return err
 		}
 		return fmt.Errorf("GKE is not ready for the inference gateway: %s missing (fixes above); nothing was created", strings.Join(failed, ", "))
 	}
-
 	if !o.NoGateway {
-		gw, err := o.gatewayObject(p)
-		if err != nil {
+		if res.Gateway, err = o.managedGateway(ctx, dyn, p); err != nil {
 			return err
-		}
-		if o.DryRun {
-			g := gatewayInfo(gw)
-			g.Action = "would apply"
-			res.Gateway = g
-		} else {
-			g, err := applyGateway(ctx, o, dyn, gw)
-			if err != nil {
-				return err
-			}
-			res.Gateway = g
 		}
 	}
 	res.Ready = res.GatewayClass != nil && res.GatewayClass.Accepted
@@ -158,6 +85,109 @@ func runManaged(ctx context.Context, o *Options, p catalog.Provider) error {
 		res.NotReady = append(res.NotReady, fmt.Sprintf("GatewayClass %s not accepted: %s", class, res.GatewayClass.Reason))
 	}
 	return printChecks(o, res)
+}
+
+// gatewayAPICheck: GKE's Gateway controller installs the Gateway API CRDs itself.
+func gatewayAPICheck(dc discovery.DiscoveryInterface) (Check, error) {
+	missing, err := MissingResources(dc, GatewayAPIGroupVersion, "gatewayclasses", "gateways", "httproutes")
+	if err != nil {
+		return Check{}, err
+	}
+	c := Check{Name: "Gateway API CRDs", OK: len(missing) == 0}
+	if c.OK {
+		c.Detail = GatewayAPIGroupVersion + " gatewayclasses, gateways and httproutes are served"
+	} else {
+		c.Detail = fmt.Sprintf("%s %s not served", GatewayAPIGroupVersion, strings.Join(missing, ", "))
+		c.Fix = gkeEnableGatewayAPI
+	}
+	return c, nil
+}
+
+// gatewayClassCheck looks for class among the cluster's GatewayClasses and names the GKE ones
+// there are. It returns the class's status when the class exists.
+func gatewayClassCheck(ctx context.Context, dyn dynamic.Interface, class string, gatewayAPI bool) (Check, *ClassStatus, error) {
+	c := Check{Name: "GatewayClass " + class}
+	if !gatewayAPI {
+		c.Detail = "cannot exist without the Gateway API CRDs"
+		c.Fix = gkeEnableGatewayAPI
+		return c, nil, nil
+	}
+	list, err := dyn.Resource(GatewayClassGVR).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return c, nil, fmt.Errorf("listing GatewayClasses: %w", err)
+	}
+	var gke []string
+	for _, gc := range list.Items {
+		if strings.HasPrefix(gc.GetName(), catalog.GKEClassPrefix) {
+			gke = append(gke, gc.GetName())
+		}
+	}
+	slices.Sort(gke)
+	switch {
+	case slices.Contains(gke, class) || slices.ContainsFunc(list.Items, func(u unstructured.Unstructured) bool { return u.GetName() == class }):
+		st, err := GatewayClassStatus(ctx, dyn, class)
+		if err != nil {
+			return c, nil, err
+		}
+		c.OK = true
+		c.Detail = "present"
+		if st.Accepted {
+			c.Detail += " and accepted"
+		} else {
+			c.Detail += ", not accepted yet: " + st.Reason
+		}
+		if others := slices.DeleteFunc(slices.Clone(gke), func(s string) bool { return s == class }); len(others) > 0 {
+			c.Detail += "; other GKE classes: " + strings.Join(others, ", ")
+		}
+		return c, &st, nil
+	case len(gke) > 0:
+		c.Detail = "not present; GKE classes present: " + strings.Join(gke, ", ")
+		c.Fix = "use one of them with --gateway-class, or enable the class's load balancer type for the cluster"
+	default:
+		c.Detail = "not present, and no " + catalog.GKEClassPrefix + "* GatewayClass is: GKE's Gateway controller is not enabled"
+		c.Fix = gkeEnableGatewayAPI
+	}
+	return c, nil, nil
+}
+
+// poolCRDCheck: GKE serves the Gateway API but not the inference extension's InferencePool.
+func poolCRDCheck(dc discovery.DiscoveryInterface) (Check, error) {
+	missing, err := MissingResources(dc, "inference.networking.k8s.io/v1", "inferencepools")
+	if err != nil {
+		return Check{}, err
+	}
+	c := Check{Name: "InferencePool CRD", OK: len(missing) == 0}
+	if c.OK {
+		c.Detail = "inference.networking.k8s.io/v1 inferencepools is served"
+	} else {
+		c.Detail = "inference.networking.k8s.io/v1 inferencepools is not served"
+		c.Fix = gkeInstallPool
+	}
+	return c, nil
+}
+
+func failedChecks(checks []Check) []string {
+	var failed []string
+	for _, c := range checks {
+		if !c.OK {
+			failed = append(failed, c.Name)
+		}
+	}
+	return failed
+}
+
+// managedGateway creates the Gateway, or in a dry run says it would.
+func (o *Options) managedGateway(ctx context.Context, dyn dynamic.Interface, p catalog.Provider) (*Gateway, error) {
+	gw, err := o.gatewayObject(p)
+	if err != nil {
+		return nil, err
+	}
+	if o.DryRun {
+		g := gatewayInfo(gw)
+		g.Action = "would apply"
+		return g, nil
+	}
+	return applyGateway(ctx, o, dyn, gw)
 }
 
 func printChecks(o *Options, res *Result) error {
