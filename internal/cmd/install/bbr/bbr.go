@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -15,11 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/igw-dev/igw/charts"
-	"github.com/igw-dev/igw/internal/cmd/install/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/helm"
 	"github.com/igw-dev/igw/internal/install"
@@ -253,125 +250,4 @@ func LoadBuiltin() (*chart.Chart, error) {
 		return nil, err
 	}
 	return loader.LoadFiles(files)
-}
-
-// Run installs bbr.
-func Run(ctx context.Context, o *Options) error {
-	ns := "default"
-	if o.Factory != nil {
-		n, err := o.Factory.Namespace()
-		if err != nil {
-			return err
-		}
-		if n != "" {
-			ns = n
-		}
-	}
-	vals, err := o.Values().Merge()
-	if err != nil {
-		return err
-	}
-	settings := o.settings()
-	var ch *chart.Chart
-	var source string
-	if o.Chart == "" && o.ChartRepo == "" {
-		if ch, err = LoadBuiltin(); err != nil {
-			return fmt.Errorf("loading the built-in bbr chart: %w", err)
-		}
-		source = "built into igwctl"
-	} else if ch, source, err = helm.LoadChart(ctx, settings, o.chartRef()); err != nil {
-		return err
-	}
-	var warnings []string
-	// What the chart will do is what the merged values say, whatever flag set them.
-	prov, _ := helm.ValuesPath(vals, "provider.name")
-	provName := fmt.Sprint(prov)
-	if note := catalog.BBRNote(catalog.Name(provName)); note != "" {
-		warnings = append(warnings, note)
-	}
-	gwName, _ := helm.ValuesPath(vals, "gateway.name")
-
-	var r *helm.Result
-	if o.DryRun {
-		r, err = helm.RenderChart(ctx, settings, ch, source, ns, ReleaseName, "", vals)
-		if err != nil {
-			return err
-		}
-	} else {
-		if o.Factory == nil {
-			return errors.New("no cluster connection")
-		}
-		if err := kube.Ping(ctx, o.Factory); err != nil {
-			return err
-		}
-		cfg, err := o.Factory.RESTConfig()
-		if err != nil {
-			return err
-		}
-		hc, err := helm.NewForConfig(cfg, ns, settings)
-		if err != nil {
-			return err
-		}
-		scratch, err := os.MkdirTemp("", "igwctl-bbr-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(scratch)
-		archive, err := chartutil.Save(ch, scratch)
-		if err != nil {
-			return fmt.Errorf("keeping chart %s: %w", ch.Name(), err)
-		}
-		fmt.Fprintf(o.IO.ErrOut, "installing %s %s (%s) as release %s in %s with provider.name=%s...\n", ch.Name(), ch.Metadata.Version, source, ReleaseName, ns, provName)
-		r, err = hc.Install(ctx, helm.InstallOptions{
-			ReleaseName: ReleaseName, Namespace: ns, CreateNamespace: true, Chart: helm.ChartRef{Chart: archive}, Values: helm.Values{Base: vals},
-			Wait: o.Wait, Timeout: o.Timeout, Description: "installed by igwctl install bbr",
-		})
-		if err != nil {
-			if errors.Is(err, helm.ErrMissingAPI) && provName != "none" {
-				return fmt.Errorf("%w; the glue for provider %q needs that provider's CRDs: run igwctl install provider %s first, or install bbr alone with --provider none", err, provName, provName)
-			}
-			return err
-		}
-		r.Source = source
-	}
-	res := &Result{Release: r.Release, Namespace: r.Namespace, Chart: r.Chart, ChartVersion: r.ChartVersion, Source: r.Source, Action: r.Action,
-		Revision: r.Revision, Provider: provName, Gateway: fmt.Sprint(gwName), Summary: r.Summary(), Notes: strings.TrimSpace(r.Notes), Warnings: warnings}
-	for _, obj := range r.Objects {
-		res.Objects = append(res.Objects, obj.String())
-	}
-	switch {
-	case o.DryRun:
-		res.Manifest = r.Manifest
-	case r.Waited:
-		res.Ready, res.NotReady = r.Ready, r.NotReady
-	default:
-		dyn, err := o.Factory.Dynamic()
-		if err != nil {
-			return err
-		}
-		if res.NotReady, err = provider.NotReadyDeployments(ctx, dyn, r.Objects, ns); err != nil {
-			return err
-		}
-		res.Ready = len(res.NotReady) == 0
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(o.IO.ErrOut, "note: "+w)
-	}
-	if o.Output != install.OutputText {
-		return cmdutil.PrintData(o.IO.Out, string(o.Output), res)
-	}
-	w := o.IO.Out
-	fmt.Fprintln(w, res.Summary)
-	if o.DryRun {
-		for _, obj := range res.Objects {
-			fmt.Fprintf(w, "  %s\n", obj)
-		}
-		fmt.Fprintln(w, "dry run: nothing was installed (-o yaml shows the rendered manifest)")
-	} else if !res.Ready && !r.Waited {
-		fmt.Fprintf(w, "bbr installed but not ready: %s (--wait waits for it)\n", strings.Join(res.NotReady, "; "))
-	}
-	if res.Notes != "" {
-		fmt.Fprintf(w, "\n%s\n", res.Notes)
-	}
-	return nil
 }
