@@ -116,8 +116,25 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	res := &Result{Provider: string(p.Name)}
+	if err := o.gateway(ctx, f, p, res); err != nil {
+		return err
+	}
+	if !p.Managed {
+		if err := o.releases(ctx, f, p, res); err != nil {
+			return err
+		}
+	}
+	res.Nothing = len(res.Uninstalled) == 0 && res.GatewayDeleted == ""
+	return o.print(p, res)
+}
+
+// gateway deletes the Gateway with --delete-gateway when igwctl created it, and otherwise
+// says what it leaves. A Gateway igwctl did not create stops the command before anything
+// is removed.
+func (o *Options) gateway(ctx context.Context, f kube.Factory, p catalog.Provider, res *Result) error {
 	gwNS := o.GatewayNamespace
 	if gwNS == "" {
+		var err error
 		if gwNS, err = f.Namespace(); err != nil {
 			return err
 		}
@@ -134,70 +151,76 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	gwServed := len(missing) == 0
+	if len(missing) > 0 {
+		if o.DeleteGateway {
+			res.Notes = append(res.Notes, "the cluster does not serve the Gateway API, so there is no Gateway to delete")
+		}
+		return nil
+	}
 	gws := dyn.Resource(installprovider.GatewayGVR).Namespace(gwNS)
-	if gwServed {
-		gw, err := gws.Get(ctx, o.Gateway, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
-			if o.DeleteGateway {
-				res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s does not exist", gwNS, o.Gateway))
-			}
-		case err != nil:
-			return fmt.Errorf("reading Gateway %s/%s: %w", gwNS, o.Gateway, err)
-		case !o.DeleteGateway:
-			if gw.GetLabels()[catalog.ProviderLabel] == string(p.Name) {
-				res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s is left in place; --delete-gateway deletes it", gwNS, o.Gateway))
-			}
-		case gw.GetLabels()[catalog.ManagedByLabel] != catalog.ManagedBy:
-			return fmt.Errorf("the Gateway %s/%s was not created by igwctl (no label %s=%s), so igwctl leaves it alone; nothing was uninstalled. Delete it with kubectl, or drop --delete-gateway",
-				gwNS, o.Gateway, catalog.ManagedByLabel, catalog.ManagedBy)
-		default:
-			if err := gws.Delete(ctx, o.Gateway, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("deleting Gateway %s/%s: %w", gwNS, o.Gateway, err)
-			}
-			res.GatewayDeleted = gwNS + "/" + o.Gateway
+	gw, err := gws.Get(ctx, o.Gateway, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		if o.DeleteGateway {
+			res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s does not exist", gwNS, o.Gateway))
 		}
-	} else if o.DeleteGateway {
-		res.Notes = append(res.Notes, "the cluster does not serve the Gateway API, so there is no Gateway to delete")
+	case err != nil:
+		return fmt.Errorf("reading Gateway %s/%s: %w", gwNS, o.Gateway, err)
+	case !o.DeleteGateway:
+		if gw.GetLabels()[catalog.ProviderLabel] == string(p.Name) {
+			res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s is left in place; --delete-gateway deletes it", gwNS, o.Gateway))
+		}
+	case gw.GetLabels()[catalog.ManagedByLabel] != catalog.ManagedBy:
+		return fmt.Errorf("the Gateway %s/%s was not created by igwctl (no label %s=%s), so igwctl leaves it alone; nothing was uninstalled. Delete it with kubectl, or drop --delete-gateway",
+			gwNS, o.Gateway, catalog.ManagedByLabel, catalog.ManagedBy)
+	default:
+		if err := gws.Delete(ctx, o.Gateway, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting Gateway %s/%s: %w", gwNS, o.Gateway, err)
+		}
+		res.GatewayDeleted = gwNS + "/" + o.Gateway
 	}
+	return nil
+}
 
-	if !p.Managed {
-		cfg, err := f.RESTConfig()
+// releases uninstalls the provider's Helm releases in the reverse of their install order.
+func (o *Options) releases(ctx context.Context, f kube.Factory, p catalog.Provider, res *Result) error {
+	cfg, err := f.RESTConfig()
+	if err != nil {
+		return err
+	}
+	settings := helm.DefaultSettings()
+	if o.Settings != nil {
+		settings = *o.Settings
+	}
+	hc, err := helm.NewForConfig(cfg, p.Namespace, settings)
+	if err != nil {
+		return err
+	}
+	charts := slices.Clone(p.Charts)
+	slices.Reverse(charts)
+	for _, c := range charts {
+		u, err := hc.Uninstall(ctx, c.Release, helm.UninstallOptions{Namespace: p.Namespace, Wait: o.Wait, Timeout: o.Timeout, IgnoreNotFound: true})
 		if err != nil {
-			return err
-		}
-		settings := helm.DefaultSettings()
-		if o.Settings != nil {
-			settings = *o.Settings
-		}
-		hc, err := helm.NewForConfig(cfg, p.Namespace, settings)
-		if err != nil {
-			return err
-		}
-		charts := slices.Clone(p.Charts)
-		slices.Reverse(charts)
-		for _, c := range charts {
-			u, err := hc.Uninstall(ctx, c.Release, helm.UninstallOptions{Namespace: p.Namespace, Wait: o.Wait, Timeout: o.Timeout, IgnoreNotFound: true})
-			if err != nil {
-				done := "nothing else was uninstalled"
-				if len(res.Uninstalled) > 0 || res.GatewayDeleted != "" {
-					done = "already removed: " + strings.Join(append(slices.Clone(res.Uninstalled), gatewayDone(res)...), ", ")
-				}
-				return fmt.Errorf("uninstalling %s: %w; %s", p.Title, err, done)
+			done := "nothing else was uninstalled"
+			if len(res.Uninstalled) > 0 || res.GatewayDeleted != "" {
+				done = "already removed: " + strings.Join(append(slices.Clone(res.Uninstalled), gatewayDone(res)...), ", ")
 			}
-			name := fmt.Sprintf("release %s/%s", p.Namespace, c.Release)
-			if !u.Existed {
-				res.NotFound = append(res.NotFound, name)
-				continue
-			}
-			res.Uninstalled = append(res.Uninstalled, name)
-			if u.Kept != "" {
-				res.Kept = append(res.Kept, u.Kept)
-			}
+			return fmt.Errorf("uninstalling %s: %w; %s", p.Title, err, done)
+		}
+		name := fmt.Sprintf("release %s/%s", p.Namespace, c.Release)
+		if !u.Existed {
+			res.NotFound = append(res.NotFound, name)
+			continue
+		}
+		res.Uninstalled = append(res.Uninstalled, name)
+		if u.Kept != "" {
+			res.Kept = append(res.Kept, u.Kept)
 		}
 	}
-	res.Nothing = len(res.Uninstalled) == 0 && res.GatewayDeleted == ""
+	return nil
+}
+
+func (o *Options) print(p catalog.Provider, res *Result) error {
 	if o.Output != install.OutputText {
 		return cmdutil.PrintData(o.IO.Out, string(o.Output), res)
 	}
