@@ -43,14 +43,9 @@ var (
 func DecodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 	d := decoder{msg: b}
 	var out extprocv3.ProcessingRequest
-	var seen fieldSet
-	for pos := 0; pos < len(b); {
-		f, ok := d.next(pos, len(b), &seen)
-		if !ok {
-			return false
-		}
-		pos = f.next
-		switch {
+	it := d.fields(0, len(b), 0)
+	for it.next() {
+		switch f := it.f; {
 		case f.is(fReqRequestHeaders, protowire.BytesType) || f.is(fReqResponseHeaders, protowire.BytesType):
 			if out.Request != nil {
 				return false // a second member of the oneof
@@ -89,6 +84,9 @@ func DecodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 			return false
 		}
 	}
+	if it.failed {
+		return false
+	}
 	m.Request, m.ObservabilityMode, m.ProtocolConfig = out.Request, out.ObservabilityMode, out.ProtocolConfig
 	return true
 }
@@ -126,100 +124,101 @@ type wireField struct {
 	typ        protowire.Type
 	varint     uint64
 	start, end int
-	next       int
 }
 
 func (f wireField) is(num protowire.Number, typ protowire.Type) bool {
 	return f.num == num && f.typ == typ
 }
 
-// fieldSet remembers the singular fields of one message already seen, so
-// a repeated one (protobuf would merge it) sends the message to protobuf.
-type fieldSet uint64
-
-// next reads the field at pos of a message that ends at end.
-func (d *decoder) next(pos, end int, seen *fieldSet) (wireField, bool) {
-	return d.nextField(pos, end, seen, 0)
+// fieldIter walks the fields of one message. It reads only varint and
+// length-delimited fields, and stops with failed set on anything else, on
+// malformed bytes, or on a field number seen before in the message unless
+// it is repeatable, the message's one repeated field (0: none): protobuf
+// merges a singular field that comes twice, so such a message goes there.
+type fieldIter struct {
+	d          *decoder
+	pos, end   int
+	repeatable protowire.Number
+	seen       uint64 // field numbers below 64 seen so far
+	f          wireField
+	failed     bool
 }
 
-// nextField reads only varint and length-delimited fields, and fails on a
-// field number seen before in the message unless it is repeatable, the
-// message's one repeated field.
-func (d *decoder) nextField(pos, end int, seen *fieldSet, repeatable protowire.Number) (wireField, bool) {
-	b := d.msg[pos:end]
+func (d *decoder) fields(start, end int, repeatable protowire.Number) fieldIter {
+	return fieldIter{d: d, pos: start, end: end, repeatable: repeatable}
+}
+
+// next reads the next field into it.f, reporting false at the message's
+// end or when it failed.
+func (it *fieldIter) next() bool {
+	if it.pos >= it.end || it.failed {
+		return false
+	}
+	b := it.d.msg[it.pos:it.end]
 	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 || num >= 64 {
-		return wireField{}, false
+	if n < 0 || num >= 64 || (num != it.repeatable && it.seen&(1<<num) != 0) {
+		it.failed = true
+		return false
 	}
+	it.seen |= 1 << num
 	f := wireField{num: num, typ: typ}
-	if num != repeatable {
-		if *seen&(1<<num) != 0 {
-			return wireField{}, false
-		}
-		*seen |= 1 << num
-	}
+	var m int
 	switch typ {
 	case protowire.VarintType:
-		v, m := protowire.ConsumeVarint(b[n:])
-		if m < 0 {
-			return wireField{}, false
-		}
-		f.varint, f.next = v, pos+n+m
+		f.varint, m = protowire.ConsumeVarint(b[n:])
 	case protowire.BytesType:
-		v, m := protowire.ConsumeBytes(b[n:])
-		if m < 0 {
-			return wireField{}, false
-		}
-		f.start = pos + n + m - len(v)
-		f.end, f.next = f.start+len(v), pos+n+m
+		var v []byte
+		v, m = protowire.ConsumeBytes(b[n:])
+		f.start = it.pos + n + m - len(v)
+		f.end = f.start + len(v)
 	default:
-		return wireField{}, false
+		m = -1
 	}
-	return f, true
+	if m < 0 {
+		it.failed = true
+		return false
+	}
+	it.pos += n + m
+	it.f = f
+	return true
 }
 
 func (d *decoder) headers(start, end int) (*extprocv3.HttpHeaders, bool) {
 	hs := &extprocv3.HttpHeaders{}
-	var seen fieldSet
-	for pos := start; pos < end; {
-		f, ok := d.next(pos, end, &seen)
+	it := d.fields(start, end, 0)
+	for it.next() {
+		var ok bool
+		switch f := it.f; {
+		case f.is(fHTTPHeaders, protowire.BytesType):
+			hs.Headers, ok = d.headerMap(f.start, f.end)
+		case f.is(fHTTPHeadersEOS, protowire.VarintType):
+			hs.EndOfStream, ok = f.varint != 0, true
+		}
 		if !ok {
 			return nil, false
 		}
-		pos = f.next
-		switch {
-		case f.is(fHTTPHeaders, protowire.BytesType):
-			if hs.Headers, ok = d.headerMap(f.start, f.end); !ok {
-				return nil, false
-			}
-		case f.is(fHTTPHeadersEOS, protowire.VarintType):
-			hs.EndOfStream = f.varint != 0
-		default:
-			return nil, false
-		}
 	}
-	return hs, true
+	return hs, !it.failed
 }
 
 // headerMap counts the headers first, so they live in one array.
 func (d *decoder) headerMap(start, end int) (*corev3.HeaderMap, bool) {
 	n := 0
-	var seen fieldSet
-	for pos := start; pos < end; {
-		f, ok := d.nextField(pos, end, &seen, fMapHeaders)
-		if !ok || !f.is(fMapHeaders, protowire.BytesType) {
+	it := d.fields(start, end, fMapHeaders)
+	for it.next() {
+		if !it.f.is(fMapHeaders, protowire.BytesType) {
 			return nil, false
 		}
-		pos = f.next
 		n++
+	}
+	if it.failed {
+		return nil, false
 	}
 	vals := make([]corev3.HeaderValue, n)
 	ptrs := make([]*corev3.HeaderValue, n)
-	i := 0
-	for pos := start; pos < end; i++ {
-		f, _ := d.nextField(pos, end, &seen, fMapHeaders)
-		pos = f.next
-		if !d.headerValue(f.start, f.end, &vals[i]) {
+	it = d.fields(start, end, fMapHeaders)
+	for i := 0; it.next(); i++ {
+		if !d.headerValue(it.f.start, it.f.end, &vals[i]) {
 			return nil, false
 		}
 		ptrs[i] = &vals[i]
@@ -228,41 +227,32 @@ func (d *decoder) headerMap(start, end int) (*corev3.HeaderMap, bool) {
 }
 
 func (d *decoder) headerValue(start, end int, hv *corev3.HeaderValue) bool {
-	var seen fieldSet
-	for pos := start; pos < end; {
-		f, ok := d.next(pos, end, &seen)
-		if !ok || f.typ != protowire.BytesType {
+	it := d.fields(start, end, 0)
+	for it.next() {
+		f, ok := it.f, false
+		if f.typ != protowire.BytesType {
 			return false
 		}
-		pos = f.next
 		switch f.num {
 		case fKey:
-			if hv.Key, ok = d.string(f.start, f.end); !ok {
-				return false
-			}
+			hv.Key, ok = d.string(f.start, f.end)
 		case fValue:
-			if hv.Value, ok = d.string(f.start, f.end); !ok {
-				return false
-			}
+			hv.Value, ok = d.string(f.start, f.end)
 		case fRawValue:
-			hv.RawValue = d.bytes(f.start, f.end)
-		default:
+			hv.RawValue, ok = d.bytes(f.start, f.end), true
+		}
+		if !ok {
 			return false
 		}
 	}
-	return true
+	return !it.failed
 }
 
 func (d *decoder) body(start, end int) (*extprocv3.HttpBody, bool) {
 	body := &extprocv3.HttpBody{}
-	var seen fieldSet
-	for pos := start; pos < end; {
-		f, ok := d.next(pos, end, &seen)
-		if !ok {
-			return nil, false
-		}
-		pos = f.next
-		switch {
+	it := d.fields(start, end, 0)
+	for it.next() {
+		switch f := it.f; {
 		case f.is(fHTTPBody, protowire.BytesType):
 			body.Body = d.bytes(f.start, f.end)
 		case f.is(fHTTPBodyEOS, protowire.VarintType):
@@ -271,18 +261,17 @@ func (d *decoder) body(start, end int) (*extprocv3.HttpBody, bool) {
 			return nil, false
 		}
 	}
-	return body, true
+	return body, !it.failed
 }
 
 func (d *decoder) protocolConfig(start, end int) (*extprocv3.ProtocolConfiguration, bool) {
 	pc := &extprocv3.ProtocolConfiguration{}
-	var seen fieldSet
-	for pos := start; pos < end; {
-		f, ok := d.next(pos, end, &seen)
-		if !ok || f.typ != protowire.VarintType {
+	it := d.fields(start, end, 0)
+	for it.next() {
+		f := it.f
+		if f.typ != protowire.VarintType {
 			return nil, false
 		}
-		pos = f.next
 		switch f.num {
 		case fPCRequestMode:
 			pc.RequestBodyMode = procv3.ProcessingMode_BodySendMode(int32(f.varint))
@@ -294,5 +283,5 @@ func (d *decoder) protocolConfig(start, end int) (*extprocv3.ProtocolConfigurati
 			return nil, false
 		}
 	}
-	return pc, true
+	return pc, !it.failed
 }
