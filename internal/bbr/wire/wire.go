@@ -1,8 +1,9 @@
 // Package wire writes the ext_proc answers bbr sends on every request
-// directly as protobuf bytes. Filling a ProcessingResponse and marshalling
-// it through protobuf's generic tables was about 3 µs of the server's time
-// per 1 KiB request (docs/bbr-performance.md); appending the same bytes is
-// a small fraction of that. Only three shapes are written here: the headers
+// directly as protobuf bytes, and reads the requests Envoy sends on every
+// request (decode.go). Filling a ProcessingResponse and marshalling it
+// through protobuf's generic tables was about 3 µs of the server's time per
+// 1 KiB request (docs/bbr-performance.md); appending the same bytes is a
+// small fraction of that. Only three shapes are written here: the headers
 // answer, the same answer on a buffered body, and a streamed body chunk.
 // Everything else bbr sends stays a typed message for protobuf.
 package wire
@@ -88,7 +89,7 @@ func field(m proto.Message, name protoreflect.Name) protowire.Number {
 	return fd.Number()
 }
 
-// responseField is the ProcessingResponse field that carries an answer.
+// field is the ProcessingResponse field that carries the answer.
 func (a Answer) field() protowire.Number {
 	switch a {
 	case RequestBody:
@@ -128,16 +129,14 @@ func AppendMutation(b []byte, a Answer, set []Header, remove []string, clearRout
 			b = appendLen(b, fHeader, headerValueSize(h))
 			b = appendScalar(b, fKey, h.Key)
 			b = appendScalar(b, fRawValue, h.Value)
-			b = protowire.AppendTag(b, fAppendAction, protowire.VarintType)
-			b = protowire.AppendVarint(b, overwrite)
+			b = appendVarint(b, fAppendAction, overwrite)
 		}
 		for _, r := range remove {
 			b = appendString(b, fRemoveHeaders, r)
 		}
 	}
 	if clearRoute {
-		b = protowire.AppendTag(b, fClearRouteCache, protowire.VarintType)
-		b = protowire.AppendVarint(b, 1)
+		b = appendVarint(b, fClearRouteCache, 1)
 	}
 	return b
 }
@@ -164,8 +163,7 @@ func (f *Frame) Streamed(a Answer, data []byte, eos bool) {
 	}
 	t := f.Tail[:0]
 	if eos {
-		t = protowire.AppendTag(t, fEndOfStream, protowire.VarintType)
-		t = protowire.AppendVarint(t, 1)
+		t = appendVarint(t, fEndOfStream, 1)
 	}
 	f.Head, f.Data, f.Tail = h, data, t
 }
@@ -182,6 +180,11 @@ func headerValueSize(h Header) int {
 
 func headerOptionSize(h Header) int {
 	return sizeField(fHeader, headerValueSize(h)) + protowire.SizeTag(fAppendAction) + protowire.SizeVarint(overwrite)
+}
+
+// appendVarint appends a varint field (a bool is 1).
+func appendVarint(b []byte, num protowire.Number, v uint64) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
 }
 
 // sizeField is the size of a length-delimited field holding n bytes.
