@@ -125,7 +125,7 @@ func TestCodecReadsRequests(t *testing.T) {
 			}
 		}
 	}
-	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(mustMarshalInvalid(nil))}, &extprocv3.ProcessingRequest{}); err == nil {
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(invalidUTF8Key())}, &extprocv3.ProcessingRequest{}); err == nil {
 		t.Fatal("a header key that is not UTF-8 was accepted")
 	}
 }
