@@ -24,13 +24,6 @@ type answerOut struct {
 	set    []Header // what Policy.Decide appends to
 }
 
-func (s *session) answers() *answerOut {
-	if s.ans == nil {
-		s.ans = &answerOut{}
-	}
-	return s.ans
-}
-
 func (s *session) send(r *extprocv3.ProcessingResponse) error { return s.stream.Send(r) }
 
 func (s *session) sendFrame(f *wire.Frame) error { return s.stream.SendMsg(f) }
@@ -38,7 +31,7 @@ func (s *session) sendFrame(f *wire.Frame) error { return s.stream.SendMsg(f) }
 // decide asks the policy for a decision on what the scanner found, into the
 // session's reusable header storage, and records it.
 func (s *session) decide() (Decision, *Reject) {
-	o := s.answers()
+	o := &s.ans
 	d, rej := s.h.Policy.Decide(s.scanner, o.set[:0])
 	if cap(d.Set) > cap(o.set) {
 		o.set = d.Set[:0] // keep what Decide grew
@@ -81,7 +74,7 @@ func (s *session) sendStreamed(request bool, data []byte, eos bool) error {
 	if request {
 		a = wire.RequestBody
 	}
-	f := &s.answers().frame
+	f := &s.ans.frame
 	f.Streamed(a, data, eos)
 	err := s.sendFrame(f)
 	f.Data = nil

@@ -108,7 +108,7 @@ func (s *session) bufferedBody(data []byte, eos bool) error {
 		return s.reject(rej)
 	}
 	s.phase = phaseDone
-	return s.sendFrame(s.answers().body(d.Set))
+	return s.sendFrame(s.ans.body(d.Set))
 }
 
 // overLimit reports whether n more bytes would pass --max-body-bytes before
@@ -146,7 +146,7 @@ func (s *session) decideAndFlush() error {
 	if rej != nil {
 		return s.reject(rej)
 	}
-	if err := s.sendFrame(s.answers().headers(d.Set, s.present, true)); err != nil {
+	if err := s.sendFrame(s.ans.headers(d.Set, s.present, true)); err != nil {
 		return err
 	}
 	s.phase = phaseDecided

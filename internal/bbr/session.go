@@ -62,7 +62,7 @@ type session struct {
 	code      string
 
 	// ans survives the session's reset in the pool, with its capacity.
-	ans *answerOut
+	ans answerOut
 }
 
 func (s *session) handle(req *extprocv3.ProcessingRequest) error {
@@ -111,14 +111,14 @@ func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
 	s.inspectHeaders(hs)
 	if hs.GetEndOfStream() || s.reqMode == procv3.ProcessingMode_NONE {
 		s.phase, s.outcome = phaseDone, OutcomeNoBody
-		return s.sendFrame(s.answers().headers(nil, s.present, false))
+		return s.sendFrame(s.ans.headers(nil, s.present, false))
 	}
 	if s.passBody {
 		if rej := s.h.unscannable(s); rej != nil {
 			return s.reject(rej)
 		}
 		s.phase = phaseDecided
-		return s.sendFrame(s.answers().headers(nil, s.present, false))
+		return s.sendFrame(s.ans.headers(nil, s.present, false))
 	}
 	s.phase = phaseBody
 	s.scanner = s.h.getScanner()
@@ -133,7 +133,7 @@ func (s *session) onRequestHeaders(hs *extprocv3.HttpHeaders) error {
 		// nothing later in the body can change the route.
 		s.h.warnUnroutable()
 	}
-	return s.sendFrame(s.answers().headers(nil, s.present, false))
+	return s.sendFrame(s.ans.headers(nil, s.present, false))
 }
 
 // inspectHeaders notes what the body handling depends on. Envoy sends
