@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,18 @@ func TestEchoMatchesBBRServerOptions(t *testing.T) {
 	}
 	if maxMessageBytes != bbr.MaxMessageBytes {
 		t.Fatalf("echo's message limit %d, bbr's %d", maxMessageBytes, bbr.MaxMessageBytes)
+	}
+}
+
+func TestProcFields(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	v := procFields("/proc/self/status", "Threads", "no_such_field", "voluntary_ctxt_switches")
+	if v[0] < 1 || v[1] != 0 || v[2] < 1 {
+		t.Fatalf("Threads, a missing field, voluntary switches: %v", v)
+	}
+	if v := procFields("/proc/self/no-such-file", "x"); v[0] != 0 {
+		t.Fatalf("unreadable file: %v", v)
 	}
 }

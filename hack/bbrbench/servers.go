@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -287,40 +288,39 @@ func (s *server) cpuTime() (total, sys time.Duration) {
 }
 
 // ioCount is how many read- and write-like system calls a process made,
-// from /proc/<pid>/io, and how often its threads were switched out, from
-// each thread's status: fewer, fuller writes and fewer sleeps are how a
+// from /proc/<pid>/io, and how often its live threads were switched out,
+// from each thread's status: fewer, fuller writes and fewer sleeps are how a
 // server saves kernel time and wake-ups per request, and how two servers
 // with the same user code can still differ.
 type ioCount struct{ reads, writes, switches int64 }
 
 func (s *server) syscalls() ioCount {
 	pid := s.cmd.Process.Pid
-	c := ioCount{
-		reads:  procField(fmt.Sprintf("/proc/%d/io", pid), "syscr"),
-		writes: procField(fmt.Sprintf("/proc/%d/io", pid), "syscw"),
-	}
+	io := procFields(fmt.Sprintf("/proc/%d/io", pid), "syscr", "syscw")
+	c := ioCount{reads: io[0], writes: io[1]}
 	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	for _, t := range tasks {
-		status := fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name())
-		c.switches += procField(status, "voluntary_ctxt_switches") + procField(status, "nonvoluntary_ctxt_switches")
+		sw := procFields(fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name()), "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")
+		c.switches += sw[0] + sw[1]
 	}
 	return c
 }
 
-// procField reads "name: value" from a /proc file; 0 when absent.
-func procField(path, name string) int64 {
+// procFields reads the "name: value" lines of a /proc file, one value per
+// name, 0 for a name that is absent or a file that cannot be read.
+func procFields(path string, names ...string) []int64 {
+	vals := make([]int64, len(names))
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return vals
 	}
 	for line := range strings.Lines(string(data)) {
 		k, v, _ := strings.Cut(line, ":")
-		if k == name {
-			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			return n
+		if i := slices.Index(names, k); i >= 0 {
+			vals[i], _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		}
 	}
-	return 0
+	return vals
 }
 
 // selfCPU is the benchmark process's own CPU, user + system: the load
