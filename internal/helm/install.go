@@ -24,6 +24,12 @@ type InstallOptions struct {
 	Namespace string
 	// Chart is where the chart comes from.
 	Chart ChartRef
+	// Loaded, when set, is the chart already loaded, and Chart is not read: a command that
+	// checks a chart before it changes the cluster installs the very copy it checked. Helm may
+	// change it while installing (dependency conditions), so install a loaded chart once.
+	// Source says where it came from (Result.Source).
+	Loaded *chart.Chart
+	Source string
 	// Values are merged as Values.Merge describes.
 	Values Values
 	// ReuseValues merges Values over the previous revision's on upgrade. By default an upgrade
@@ -51,6 +57,14 @@ type InstallOptions struct {
 	// checked against the chart's kubeVersion); empty means DefaultKubeVersion. Real installs use
 	// the cluster's.
 	KubeVersion string
+}
+
+// chart is Loaded, or else the chart Chart names.
+func (o InstallOptions) chart(ctx context.Context, s Settings) (*chart.Chart, string, error) {
+	if o.Loaded != nil {
+		return o.Loaded, o.Source, nil
+	}
+	return LoadChart(ctx, s, o.Chart)
 }
 
 // DefaultKubeVersion is what a dry run renders for when InstallOptions.KubeVersion is empty
@@ -128,7 +142,7 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	ch, source, err := c.LoadChart(ctx, opts.Chart)
+	ch, source, err := opts.chart(ctx, c.settings)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +220,7 @@ func Render(ctx context.Context, s Settings, namespace string, opts InstallOptio
 	if err != nil {
 		return nil, err
 	}
-	ch, source, err := LoadChart(ctx, s, opts.Chart)
+	ch, source, err := opts.chart(ctx, s)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chart/loader"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -317,5 +318,31 @@ func TestDryRun(t *testing.T) {
 	wantGone(t, err, "ConfigMap after a dry run")
 	if st, err := c.Status(ctx(t), "istiod", ""); err != nil || st.Installed {
 		t.Fatalf("Status after a dry run: %+v, %v", st, err)
+	}
+}
+
+// A chart the caller loaded (and checked) is installed as it is: Chart is
+// not read, so a reference that resolves to nothing does not matter.
+func TestInstallLoadedChart(t *testing.T) {
+	ch, err := loader.Load(testChart("istio/istiod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := namespace(t, "loaded")
+	c := newClient(t, ns)
+	for _, dry := range []bool{true, false} {
+		res, err := c.Install(ctx(t), InstallOptions{
+			ReleaseName: "istiod", Chart: ChartRef{Chart: "/nonexistent/chart"},
+			Loaded: ch, Source: "checked earlier", DryRun: dry,
+		})
+		if err != nil {
+			t.Fatalf("dry run %v: %v", dry, err)
+		}
+		if res.Source != "checked earlier" || res.Chart != ch.Name() || len(res.Objects) != 2 {
+			t.Fatalf("dry run %v: result %+v", dry, res)
+		}
+	}
+	if st, err := c.Status(ctx(t), "istiod", ""); err != nil || !st.Installed {
+		t.Fatalf("Status after installing the loaded chart: %+v, %v", st, err)
 	}
 }

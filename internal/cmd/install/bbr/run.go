@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/igw-dev/igw/internal/cmd/install/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
@@ -104,18 +102,9 @@ func (o *Options) install(ctx context.Context, ns string, ch *chart.Chart, sourc
 	if err != nil {
 		return nil, err
 	}
-	scratch, err := os.MkdirTemp("", "igwctl-bbr-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(scratch)
-	archive, err := chartutil.Save(ch, scratch)
-	if err != nil {
-		return nil, fmt.Errorf("keeping chart %s: %w", ch.Name(), err)
-	}
 	fmt.Fprintf(o.IO.ErrOut, "installing %s %s (%s) as release %s in %s with provider.name=%s...\n", ch.Name(), ch.Metadata.Version, source, ReleaseName, ns, provName)
 	r, err := hc.Install(ctx, helm.InstallOptions{
-		ReleaseName: ReleaseName, Namespace: ns, CreateNamespace: true, Chart: helm.ChartRef{Chart: archive}, Values: helm.Values{Base: vals},
+		ReleaseName: ReleaseName, Namespace: ns, CreateNamespace: true, Loaded: ch, Source: source, Values: helm.Values{Base: vals},
 		Wait: o.Wait, Timeout: o.Timeout, Description: "installed by igwctl install bbr",
 	})
 	if err != nil {
@@ -124,7 +113,6 @@ func (o *Options) install(ctx context.Context, ns string, ch *chart.Chart, sourc
 		}
 		return nil, err
 	}
-	r.Source = source
 	return r, nil
 }
 

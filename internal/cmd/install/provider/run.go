@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
@@ -141,23 +139,13 @@ func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynam
 	if err != nil {
 		return false, err
 	}
-	scratch, err := os.MkdirTemp("", "igwctl-provider-")
-	if err != nil {
-		return false, err
-	}
-	defer os.RemoveAll(scratch)
 	waitedAll := true
 	for _, l := range all {
-		// The chart is installed from the copy fetched above, so what was checked is what is
-		// installed and nothing is downloaded twice.
-		archive, err := chartutil.Save(l.chart, scratch)
-		if err != nil {
-			return false, fmt.Errorf("keeping chart %s: %w", l.chart.Name(), err)
-		}
 		o.progressf("installing %s %s as release %s in %s...", l.chart.Name(), l.chart.Metadata.Version, l.step.Release, l.step.Namespace)
 		r, err := hc.Install(ctx, helm.InstallOptions{
 			ReleaseName: l.step.Release, Namespace: l.step.Namespace, CreateNamespace: true,
-			Chart:  helm.ChartRef{Chart: archive},
+			// The copy fetched and checked above: nothing is downloaded twice.
+			Loaded: l.chart, Source: l.source,
 			Values: helm.Values{Base: l.values},
 			Wait:   o.Wait, Timeout: o.Timeout,
 			Description: "installed by igwctl install provider " + string(p.Name),
@@ -165,7 +153,6 @@ func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynam
 		if err != nil {
 			return false, partialError(p, res, l, err)
 		}
-		r.Source = l.source
 		rel := releaseFrom(r)
 		res.Releases = append(res.Releases, rel)
 		if o.Output == install.OutputText {
