@@ -216,13 +216,6 @@ type Result struct {
 	Manifest     string   `json:"manifest,omitempty"`
 }
 
-func (o *Options) settings() helm.Settings {
-	if o.Settings != nil {
-		return *o.Settings
-	}
-	return helm.DefaultSettings()
-}
-
 // chartRef is where the chart comes from when not built in.
 func (o *Options) chartRef() helm.ChartRef {
 	if o.ChartRepo != "" {

@@ -41,7 +41,7 @@ func Run(ctx context.Context, o *Options) error {
 
 	var r *helm.Result
 	if o.DryRun {
-		r, err = helm.RenderChart(ctx, o.settings(), ch, source, ns, ReleaseName, "", vals)
+		r, err = helm.RenderChart(ctx, helm.SettingsOr(o.Settings), ch, source, ns, ReleaseName, "", vals)
 	} else {
 		r, err = o.install(ctx, ns, ch, source, vals, provName)
 	}
@@ -83,7 +83,7 @@ func (o *Options) loadChart(ctx context.Context) (*chart.Chart, string, error) {
 		}
 		return ch, "built into igwctl", nil
 	}
-	return helm.LoadChart(ctx, o.settings(), o.chartRef())
+	return helm.LoadChart(ctx, helm.SettingsOr(o.Settings), o.chartRef())
 }
 
 // install installs or upgrades the release from the loaded chart.
@@ -98,7 +98,7 @@ func (o *Options) install(ctx context.Context, ns string, ch *chart.Chart, sourc
 	if err != nil {
 		return nil, err
 	}
-	hc, err := helm.NewForConfig(cfg, ns, o.settings())
+	hc, err := helm.NewForConfig(cfg, ns, helm.SettingsOr(o.Settings))
 	if err != nil {
 		return nil, err
 	}

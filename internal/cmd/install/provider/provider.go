@@ -222,13 +222,6 @@ type Result struct {
 	Notes        []string     `json:"notes,omitempty"`
 }
 
-func (o *Options) settings() helm.Settings {
-	if o.Settings != nil {
-		return *o.Settings
-	}
-	return helm.DefaultSettings()
-}
-
 func (o *Options) gatewayNamespace() (string, error) {
 	if o.GatewayNamespace != "" {
 		return o.GatewayNamespace, nil
@@ -270,7 +263,7 @@ func (o *Options) progressf(format string, args ...any) {
 
 // loaded is one planned release with its chart fetched and values merged.
 func dryRun(ctx context.Context, o *Options, p catalog.Provider, res *Result, all []loaded, gw map[string]any) error {
-	settings := o.settings()
+	settings := helm.SettingsOr(o.Settings)
 	for _, l := range all {
 		r, err := helm.RenderChart(ctx, settings, l.chart, l.source, l.step.Namespace, l.step.Release, "", l.values)
 		if err != nil {

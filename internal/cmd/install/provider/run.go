@@ -115,7 +115,7 @@ func (o *Options) load(ctx context.Context, p catalog.Provider, steps []catalog.
 		}
 		all[i] = loaded{step: s, values: vals}
 	}
-	settings := o.settings()
+	settings := helm.SettingsOr(o.Settings)
 	for i := range all {
 		s := all[i].step
 		o.progressf("fetching %s...", s.Chart)
@@ -135,7 +135,7 @@ func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynam
 	if err != nil {
 		return false, err
 	}
-	hc, err := helm.NewForConfig(cfg, p.Namespace, o.settings())
+	hc, err := helm.NewForConfig(cfg, p.Namespace, helm.SettingsOr(o.Settings))
 	if err != nil {
 		return false, err
 	}

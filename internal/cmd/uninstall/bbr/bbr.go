@@ -83,11 +83,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	settings := helm.DefaultSettings()
-	if o.Settings != nil {
-		settings = *o.Settings
-	}
-	hc, err := helm.NewForConfig(cfg, ns, settings)
+	hc, err := helm.NewForConfig(cfg, ns, helm.SettingsOr(o.Settings))
 	if err != nil {
 		return err
 	}

@@ -188,11 +188,7 @@ func (o *Options) releases(ctx context.Context, f kube.Factory, p catalog.Provid
 	if err != nil {
 		return err
 	}
-	settings := helm.DefaultSettings()
-	if o.Settings != nil {
-		settings = *o.Settings
-	}
-	hc, err := helm.NewForConfig(cfg, p.Namespace, settings)
+	hc, err := helm.NewForConfig(cfg, p.Namespace, helm.SettingsOr(o.Settings))
 	if err != nil {
 		return err
 	}
