@@ -28,8 +28,8 @@ bench-instructions: ## bbr vs echo in instructions per request under valgrind (r
 bench-go: ## Go micro-benchmarks of the scanner and the per-chunk path
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/bbr/...
 
-# Fuzz budgets are execution counts (about a minute each here): Go 1.26 can fail a
-# duration-limited run with a spurious "context deadline exceeded" (golang/go#75804).
+# Fuzz budgets are execution counts (measured here: scanner 1m43s, decoder 55s): Go 1.26 can
+# fail a duration-limited run with a spurious "context deadline exceeded" (golang/go#75804).
 fuzz: ## fuzz the JSON scanner against encoding/json and the request decoder against protobuf (FUZZTIME=Nx or a duration)
 	$(GO) test -run '^$$' -fuzz FuzzScannerMatchesEncodingJSON -fuzztime $${FUZZTIME:-1500000x} ./internal/bbr/scan
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $${FUZZTIME:-400000x} ./internal/bbr/wire
