@@ -26,20 +26,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/helmpath"
-	"helm.sh/helm/v3/pkg/kube"
+	helmkube "helm.sh/helm/v3/pkg/kube"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // Release record storage drivers (Settings.Driver).
@@ -154,7 +150,7 @@ func NewForConfig(cfg *rest.Config, namespace string, settings Settings) (*Clien
 	if namespace == "" {
 		namespace = "default"
 	}
-	return New(NewRESTClientGetter(cfg, namespace), namespace, settings)
+	return New(kube.NewFactoryFromConfig(cfg, namespace), namespace, settings)
 }
 
 // Namespace is the default release namespace.
@@ -181,56 +177,9 @@ func (c *Client) actionConfig(namespace string) (*action.Configuration, error) {
 		return nil, err
 	}
 	// Objects without a namespace go to the release namespace, not the kubeconfig's.
-	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
+	if kc, ok := cfg.KubeClient.(*helmkube.Client); ok {
 		kc.Namespace = namespace
 	}
 	cfg.Releases.MaxHistory = c.settings.maxHistory()
 	return cfg, nil
-}
-
-// NewRESTClientGetter adapts a rest.Config to the getter Helm's kube client wants, with discovery
-// cached in memory. namespace is what the getter reports as the kubeconfig namespace.
-func NewRESTClientGetter(cfg *rest.Config, namespace string) genericclioptions.RESTClientGetter {
-	return &configGetter{cfg: rest.CopyConfig(cfg), namespace: namespace}
-}
-
-type configGetter struct {
-	cfg       *rest.Config
-	namespace string
-
-	once   sync.Once
-	dc     discovery.CachedDiscoveryInterface
-	mapper meta.RESTMapper
-	err    error
-}
-
-func (g *configGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
-
-func (g *configGetter) init() {
-	g.once.Do(func() {
-		d, err := discovery.NewDiscoveryClientForConfig(rest.CopyConfig(g.cfg))
-		if err != nil {
-			g.err = err
-			return
-		}
-		g.dc = memory.NewMemCacheClient(d)
-		deferred := restmapper.NewDeferredDiscoveryRESTMapper(g.dc)
-		g.mapper = restmapper.NewShortcutExpander(deferred, g.dc, nil)
-	})
-}
-
-func (g *configGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
-	g.init()
-	return g.dc, g.err
-}
-
-func (g *configGetter) ToRESTMapper() (meta.RESTMapper, error) {
-	g.init()
-	return g.mapper, g.err
-}
-
-func (g *configGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {
-	return clientcmd.NewDefaultClientConfig(*clientcmdapi.NewConfig(), &clientcmd.ConfigOverrides{
-		Context: clientcmdapi.Context{Namespace: g.namespace},
-	})
 }

@@ -8,23 +8,30 @@ import (
 	"sync"
 
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Factory hands out clients for one cluster. Clients are built on first use, after the command
 // line has been parsed, so a Factory can be created before the flags it reads are set.
+//
+// A Factory is also the RESTClientGetter Helm and kubectl's libraries take, so they share its
+// connection and its cached discovery instead of building their own per call.
 type Factory interface {
-	// RESTConfig is the connection every client below uses.
-	RESTConfig() (*rest.Config, error)
+	genericclioptions.RESTClientGetter
 	// APIExtensions reads and writes CustomResourceDefinitions.
 	APIExtensions() (apiextensionsclient.Interface, error)
 	// Dynamic reads and writes any resource, e.g. the objects of a CRD.
 	Dynamic() (dynamic.Interface, error)
-	// Discovery tells which APIs the server serves.
+	// Discovery tells which APIs the server serves, asking afresh each time (ToDiscoveryClient's
+	// answers are cached).
 	Discovery() (discovery.DiscoveryInterface, error)
 	// Namespace is -n/--namespace, else the kubeconfig context's namespace, else "default".
 	Namespace() (string, error)
@@ -47,11 +54,8 @@ func NewConfigFlags() *genericclioptions.ConfigFlags {
 // for.
 func NewFactory(flags *genericclioptions.ConfigFlags) Factory {
 	return &factory{
-		load: flags.ToRESTConfig,
-		namespace: func() (string, error) {
-			ns, _, err := flags.ToRawKubeConfigLoader().Namespace()
-			return ns, err
-		},
+		load:     flags.ToRESTConfig,
+		loader:   flags.ToRawKubeConfigLoader,
 		describe: func() string { return describeFlags(flags) },
 	}
 }
@@ -61,24 +65,34 @@ func NewFactoryFromConfig(cfg *rest.Config, namespace string) Factory {
 	if namespace == "" {
 		namespace = "default"
 	}
+	cfg = rest.CopyConfig(cfg)
+	// A kubeconfig of nothing but the namespace: Helm asks the loader for the namespace only.
+	loader := clientcmd.NewDefaultClientConfig(*clientcmdapi.NewConfig(), &clientcmd.ConfigOverrides{
+		Context: clientcmdapi.Context{Namespace: namespace},
+	})
 	return &factory{
-		load:      func() (*rest.Config, error) { return rest.CopyConfig(cfg), nil },
-		namespace: func() (string, error) { return namespace, nil },
-		describe:  func() string { return "" },
+		load:     func() (*rest.Config, error) { return rest.CopyConfig(cfg), nil },
+		loader:   func() clientcmd.ClientConfig { return loader },
+		describe: func() string { return "" },
 	}
 }
 
 type factory struct {
-	load      func() (*rest.Config, error)
-	namespace func() (string, error)
-	describe  func() string
+	load     func() (*rest.Config, error)
+	loader   func() clientcmd.ClientConfig
+	describe func() string
 
 	once sync.Once
 	cfg  *rest.Config
 	err  error
+
+	discoveryOnce sync.Once
+	cached        discovery.CachedDiscoveryInterface
+	mapper        meta.RESTMapper
+	discoveryErr  error
 }
 
-func (f *factory) RESTConfig() (*rest.Config, error) {
+func (f *factory) ToRESTConfig() (*rest.Config, error) {
 	f.once.Do(func() {
 		cfg, err := f.load()
 		if err != nil {
@@ -102,8 +116,35 @@ func (f *factory) RESTConfig() (*rest.Config, error) {
 	return rest.CopyConfig(f.cfg), nil
 }
 
+// initDiscovery builds the cached discovery client and REST mapper once. The cache lives in
+// memory: kubectl's on-disk cache would write under $HOME, and a command lives seconds.
+func (f *factory) initDiscovery() {
+	f.discoveryOnce.Do(func() {
+		dc, err := f.Discovery()
+		if err != nil {
+			f.discoveryErr = err
+			return
+		}
+		f.cached = memory.NewMemCacheClient(dc)
+		deferred := restmapper.NewDeferredDiscoveryRESTMapper(f.cached)
+		f.mapper = restmapper.NewShortcutExpander(deferred, f.cached, nil)
+	})
+}
+
+func (f *factory) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
+	f.initDiscovery()
+	return f.cached, f.discoveryErr
+}
+
+func (f *factory) ToRESTMapper() (meta.RESTMapper, error) {
+	f.initDiscovery()
+	return f.mapper, f.discoveryErr
+}
+
+func (f *factory) ToRawKubeConfigLoader() clientcmd.ClientConfig { return f.loader() }
+
 func (f *factory) APIExtensions() (apiextensionsclient.Interface, error) {
-	cfg, err := f.RESTConfig()
+	cfg, err := f.ToRESTConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +152,7 @@ func (f *factory) APIExtensions() (apiextensionsclient.Interface, error) {
 }
 
 func (f *factory) Dynamic() (dynamic.Interface, error) {
-	cfg, err := f.RESTConfig()
+	cfg, err := f.ToRESTConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -119,14 +160,17 @@ func (f *factory) Dynamic() (dynamic.Interface, error) {
 }
 
 func (f *factory) Discovery() (discovery.DiscoveryInterface, error) {
-	cfg, err := f.RESTConfig()
+	cfg, err := f.ToRESTConfig()
 	if err != nil {
 		return nil, err
 	}
 	return discovery.NewDiscoveryClientForConfig(cfg)
 }
 
-func (f *factory) Namespace() (string, error) { return f.namespace() }
+func (f *factory) Namespace() (string, error) {
+	ns, _, err := f.loader().Namespace()
+	return ns, err
+}
 
 func (f *factory) Describe() string { return f.describe() }
 

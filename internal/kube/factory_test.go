@@ -86,7 +86,7 @@ func TestFlagsSelectContext(t *testing.T) {
 	if err := Ping(context.Background(), f); err != nil {
 		t.Fatalf("ping through --context good: %v", err)
 	}
-	cfg, err := f.RESTConfig()
+	cfg, err := f.ToRESTConfig()
 	if err != nil || cfg.Host != good.URL {
 		t.Fatalf("host = %v, %v; want %s", cfg, err, good.URL)
 	}
@@ -159,13 +159,49 @@ func TestNoKubeconfig(t *testing.T) {
 
 func TestFromConfigCopies(t *testing.T) {
 	f := NewFactoryFromConfig(&rest.Config{Host: "https://example.invalid"}, "")
-	a, _ := f.RESTConfig()
+	a, _ := f.ToRESTConfig()
 	a.Host = "changed"
-	b, _ := f.RESTConfig()
+	b, _ := f.ToRESTConfig()
 	if b.Host != "https://example.invalid" || b.UserAgent != UserAgent || b.QPS == 0 {
 		t.Fatalf("config = %+v", b)
 	}
 	if ns, _ := f.Namespace(); ns != "default" {
 		t.Errorf("namespace = %q", ns)
+	}
+}
+
+// Helm and kubectl's libraries take the Factory as their RESTClientGetter: they must get one
+// discovery cache and mapper for the whole command, and the Factory's namespace.
+func TestFactoryIsOneGetter(t *testing.T) {
+	f := NewFactoryFromConfig(&rest.Config{Host: "https://example.invalid"}, "llm")
+	a, err := f.ToDiscoveryClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := f.ToDiscoveryClient()
+	if a != b {
+		t.Error("a second ToDiscoveryClient built another cache")
+	}
+	if m, err := f.ToRESTMapper(); m == nil || err != nil {
+		t.Errorf("ToRESTMapper: %v", err)
+	}
+	if ns, _, err := f.ToRawKubeConfigLoader().Namespace(); err != nil || ns != "llm" {
+		t.Errorf("loader namespace = %q, %v", ns, err)
+	}
+	cfg, _ := f.ToRESTConfig()
+	if cfg.UserAgent != UserAgent {
+		t.Errorf("ToRESTConfig lacks the Factory's settings: %+v", cfg)
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	for _, tc := range []struct {
+		d       DryRun
+		enabled bool
+		suffix  string
+	}{{"", false, ""}, {DryRunNone, false, ""}, {DryRunClient, true, " (dry run)"}, {DryRunServer, true, " (server dry run)"}} {
+		if tc.d.Enabled() != tc.enabled || tc.d.Suffix() != tc.suffix {
+			t.Errorf("%q: enabled %v suffix %q", tc.d, tc.d.Enabled(), tc.d.Suffix())
+		}
 	}
 }

@@ -21,7 +21,7 @@ var ErrUnreachable = errors.New("cluster unreachable")
 // that names the server and the flags that choose it, instead of a transport error halfway
 // through.
 func Ping(ctx context.Context, f Factory) error {
-	cfg, err := f.RESTConfig()
+	cfg, err := f.ToRESTConfig()
 	if err != nil {
 		return err
 	}

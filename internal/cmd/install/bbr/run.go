@@ -94,7 +94,7 @@ func (o *Options) install(ctx context.Context, ns string, ch *chart.Chart, sourc
 	if err := kube.Ping(ctx, o.Factory); err != nil {
 		return nil, err
 	}
-	cfg, err := o.Factory.RESTConfig()
+	cfg, err := o.Factory.ToRESTConfig()
 	if err != nil {
 		return nil, err
 	}

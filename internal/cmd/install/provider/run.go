@@ -131,7 +131,7 @@ func (o *Options) load(ctx context.Context, p catalog.Provider, steps []catalog.
 // installReleases installs the loaded charts in order and collects what is not ready. It
 // reports whether Helm waited for every release.
 func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynamic.Interface, p catalog.Provider, all []loaded, res *Result) (bool, error) {
-	cfg, err := f.RESTConfig()
+	cfg, err := f.ToRESTConfig()
 	if err != nil {
 		return false, err
 	}

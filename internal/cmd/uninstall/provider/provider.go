@@ -184,7 +184,7 @@ func (o *Options) gateway(ctx context.Context, f kube.Factory, p catalog.Provide
 
 // releases uninstalls the provider's Helm releases in the reverse of their install order.
 func (o *Options) releases(ctx context.Context, f kube.Factory, p catalog.Provider, res *Result) error {
-	cfg, err := f.RESTConfig()
+	cfg, err := f.ToRESTConfig()
 	if err != nil {
 		return err
 	}
