@@ -25,6 +25,7 @@ func decidedSession(t testing.TB) (*session, *int) {
 		t.Fatal(err)
 	}
 	h.Metrics, h.Log = NewMetrics("test"), slog.New(slog.NewTextHandler(io.Discard, nil))
+	h.held = newHeldBudget(noLimitBudget)
 	out := &countSender{}
 	s := &session{h: h, log: h.Log, stream: out}
 	sent := &out.n

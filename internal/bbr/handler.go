@@ -33,9 +33,11 @@ type Handler struct {
 	Metrics *Metrics
 	Log     *slog.Logger
 
-	scanners       sync.Pool
-	sessions       sync.Pool
-	lastUnroutable atomic.Int64
+	held            *heldBudget
+	scanners        sync.Pool
+	sessions        sync.Pool
+	unroutableWarns everyMinute
+	shedWarns       everyMinute
 }
 
 // Process serves one ext_proc stream, which Envoy opens per HTTP request.
@@ -135,12 +137,30 @@ func (h *Handler) unscannable(s *session) *Reject {
 	return nil
 }
 
-// warnUnroutable says, at most once a minute, that the gateway's processing
-// mode makes body-based routing impossible.
-func (h *Handler) warnUnroutable() {
+// everyMinute lets a warning about a condition that repeats per request
+// through at most once a minute.
+type everyMinute struct{ last atomic.Int64 }
+
+func (e *everyMinute) due() bool {
 	now := time.Now().Unix()
-	last := h.lastUnroutable.Load()
-	if now-last < 60 || !h.lastUnroutable.CompareAndSwap(last, now) {
+	last := e.last.Load()
+	return now-last >= 60 && e.last.CompareAndSwap(last, now)
+}
+
+// warnShedding says that requests are being shed and what to change.
+func (h *Handler) warnShedding() {
+	if !h.shedWarns.due() {
+		return
+	}
+	h.Log.Warn("held-bytes budget full: answering 503 to requests whose model has not arrived yet; "+
+		"raise --max-held-bytes (and the memory limit) or add replicas",
+		"held_bytes", h.held.Held(), "max_held_bytes", h.held.Limit())
+}
+
+// warnUnroutable says that the gateway's processing mode makes body-based
+// routing impossible.
+func (h *Handler) warnUnroutable() {
+	if !h.unroutableWarns.due() {
 		return
 	}
 	h.Log.Warn("gateway streams the request body in STREAMED mode without send_body_without_waiting_for_header_response; " +

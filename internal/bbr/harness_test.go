@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,13 +26,20 @@ type testBBR struct {
 	done   chan error
 }
 
-// startBBR runs bbr with test-friendly defaults changed by edit.
-func startBBR(t testing.TB, edit func(*Options)) *testBBR {
-	t.Helper()
+// testOptions are bbr's defaults on loopback ports, in plaintext, without a
+// cluster, quiet.
+func testOptions() *Options {
 	o := DefaultOptions()
 	o.BindAddress, o.GRPCPort, o.HealthPort, o.MetricsPort = "127.0.0.1", 0, 0, 0
 	o.SecureServing, o.ConfigMaps, o.LogLevel = false, "false", "error"
 	o.DrainTimeout = 5 * time.Second
+	return o
+}
+
+// startBBR runs bbr with test-friendly defaults changed by edit.
+func startBBR(t testing.TB, edit func(*Options)) *testBBR {
+	t.Helper()
+	o := testOptions()
 	if edit != nil {
 		edit(o)
 	}
@@ -101,6 +109,18 @@ func (tb *testBBR) metric(t testing.TB, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// metricValue returns the value of one series, named with its labels as
+// the exposition format writes them; a missing series fails the test.
+func (tb *testBBR) metricValue(t testing.TB, series string) float64 {
+	t.Helper()
+	line := tb.metric(t, series+" ")
+	v, err := strconv.ParseFloat(strings.TrimPrefix(line, series+" "), 64)
+	if line == "" || strings.Contains(line, "\n") || err != nil {
+		t.Fatalf("series %s: %q", series, line)
+	}
+	return v
 }
 
 func jsonHeaders(extra ...[2]string) [][2]string {

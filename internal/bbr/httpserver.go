@@ -21,6 +21,10 @@ import (
 type readiness struct {
 	Status  string                `json:"status"`
 	Sources []adapters.StatusView `json:"adapterSources"`
+	// Shedding is per request, never a reason to be unready; the numbers
+	// are here so an operator sees how close the pod is to it.
+	HeldBytes    int64 `json:"heldBodyBytes"`
+	MaxHeldBytes int64 `json:"maxHeldBodyBytes"`
 }
 
 func (s *Server) httpServer() *http.Server {
@@ -39,7 +43,8 @@ func (s *Server) httpServer() *http.Server {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	r := readiness{Status: "serving", Sources: []adapters.StatusView{}}
+	r := readiness{Status: "serving", Sources: []adapters.StatusView{},
+		HeldBytes: s.handler.held.Held(), MaxHeldBytes: s.handler.held.Limit()}
 	for _, src := range s.sources {
 		r.Sources = append(r.Sources, src.View())
 	}

@@ -23,7 +23,6 @@ type Metrics struct {
 	decisionTime prometheus.Histogram
 	decisionOff  prometheus.Histogram
 	inFlight     prometheus.Gauge
-	held         prometheus.Gauge
 	streamErrors *prometheus.CounterVec
 	mapping      *prometheus.GaugeVec
 	sourceUp     *prometheus.GaugeVec
@@ -59,9 +58,6 @@ func NewMetrics(version string) *Metrics {
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bbr_streams_in_flight", Help: "Open ext_proc streams.",
 		}),
-		held: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "bbr_held_body_bytes", Help: "Body bytes held while waiting for the model, across all streams.",
-		}),
 		streamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bbr_stream_errors_total", Help: "Streams that ended in a gRPC error, by kind.",
 		}, []string{"kind"}),
@@ -77,21 +73,28 @@ func NewMetrics(version string) *Metrics {
 	}
 	m.byOutcome = map[Outcome]prometheus.Counter{}
 	for _, o := range []Outcome{OutcomeRouted, OutcomeNoModel, OutcomeNoBody, OutcomeUnscanned, OutcomeRejected,
-		OutcomeCanceled, OutcomeError, OutcomeObserved, OutcomeUnroutable} {
+		OutcomeShed, OutcomeCanceled, OutcomeError, OutcomeObserved, OutcomeUnroutable} {
 		m.byOutcome[o] = m.requests.WithLabelValues(string(o))
 	}
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bbr_info", Help: "Build information."}, []string{"version"})
 	info.WithLabelValues(version).Set(1)
 	r.MustRegister(m.requests, m.rejections, m.passthrough, m.bodyBytes, m.decisionTime, m.decisionOff,
-		m.inFlight, m.held, m.streamErrors, m.mapping, m.sourceUp, m.sourceErrors, info,
+		m.inFlight, m.streamErrors, m.mapping, m.sourceUp, m.sourceErrors, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-func (m *Metrics) heldBytes(delta int) {
-	if delta != 0 {
-		m.held.Add(float64(delta))
-	}
+// trackBudget exports the held-bytes budget and what it holds, read when
+// scraped, so the request path pays for one counter, not two.
+func (m *Metrics) trackBudget(b *heldBudget) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "bbr_held_body_bytes", Help: "Body bytes held while waiting for the model, across all streams.",
+		}, func() float64 { return float64(b.Held()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "bbr_held_body_bytes_limit", Help: "The held-bytes budget (--max-held-bytes); a request that would pass it is shed with 503.",
+		}, func() float64 { return float64(b.Limit()) }),
+	)
 }
 
 func (m *Metrics) decided(d time.Duration, offset int64) {

@@ -31,10 +31,12 @@ func (s *session) fullDuplexChunk(data []byte, eos bool) error {
 		}
 		return s.fullDuplexChunk(data, eos)
 	}
+	if !s.h.held.take(len(data)) {
+		return s.shed()
+	}
 	s.pending += len(data)
 	s.held = append(s.held, chunk{data, eos})
 	s.heldBytes += len(data)
-	s.h.Metrics.heldBytes(len(data))
 	return s.readBeforeDecision(data, eos)
 }
 
@@ -161,7 +163,7 @@ func (s *session) decideAndFlush() error {
 			return err
 		}
 	}
-	s.h.Metrics.heldBytes(-s.heldBytes)
+	s.h.held.give(s.heldBytes)
 	s.held, s.heldBytes = s.held[:0], 0
 	return nil
 }

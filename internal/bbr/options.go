@@ -46,9 +46,12 @@ type Options struct {
 	BaseModelHeader string
 	RequireModel    bool
 	MaxBodyBytes    ByteSize
-	MaxModelLength  int
-	Strict          bool
-	RulesFile       string
+	// MaxHeldBytes bounds the body bytes held across all streams; 0 derives
+	// it from the container's memory limit.
+	MaxHeldBytes   ByteSize
+	MaxModelLength int
+	Strict         bool
+	RulesFile      string
 
 	AdaptersFile string
 	ConfigMaps   string
@@ -69,6 +72,9 @@ type Options struct {
 	adaptersPoll time.Duration
 	// tlsCheck overrides how often certificate files are checked (tests).
 	tlsCheck time.Duration
+	// cgroupRoot is where the container's memory limit is read ("/"; tests
+	// point it at a fake tree).
+	cgroupRoot string
 
 	// Accepted for drop-in compatibility with upstream BBR's flags.
 	Plugins             []string
@@ -85,7 +91,7 @@ func DefaultOptions() *Options {
 		RequestBodyMode: "FULL_DUPLEX_STREAMED",
 		ModelHeaders:    []string{HeaderInferenceModel, HeaderModelName},
 		BaseModelHeader: HeaderBaseModelName,
-		MaxBodyBytes:    8 << 20,
+		MaxBodyBytes:    64 << 20,
 		MaxModelLength:  256,
 		ConfigMaps:      "auto",
 		StreamWorkers:   DefaultStreamWorkers,
@@ -93,6 +99,7 @@ func DefaultOptions() *Options {
 		LogFormat:       "json",
 		LogLevel:        "info",
 		Verbosity:       -1,
+		cgroupRoot:      "/",
 	}
 }
 
@@ -112,6 +119,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.BaseModelHeader, "base-model-header", o.BaseModelHeader, "header set to the base model of a LoRA adapter (empty: never set)")
 	fs.BoolVar(&o.RequireModel, "require-model", o.RequireModel, "reject bodies without a top-level model with 400")
 	fs.Var(&o.MaxBodyBytes, "max-body-bytes", "most body bytes read before the model must be known; beyond them the request gets 413 (accepts Ki, Mi, Gi)")
+	fs.Var(&o.MaxHeldBytes, "max-held-bytes", "most body bytes held across all requests while they wait for their model; a request that would pass it gets 503 with retry-after (default: half the container's memory limit, 1Gi without one)")
 	fs.IntVar(&o.MaxModelLength, "max-model-length", o.MaxModelLength, "longest model name accepted, in bytes")
 	fs.BoolVar(&o.Strict, "strict", o.Strict, "reject compressed or non-JSON bodies with 415 instead of passing them through without a model header")
 	fs.StringVar(&o.RulesFile, "rules-file", o.RulesFile, "YAML file of extra rules promoting other top-level body fields to headers")
@@ -143,8 +151,20 @@ func ParseMode(s string) (procv3.ProcessingMode_BodySendMode, error) {
 // ByteSize is a byte count flag that accepts Ki, Mi and Gi suffixes.
 type ByteSize int
 
-func (b *ByteSize) String() string { return strconv.Itoa(int(*b)) }
-func (b *ByteSize) Type() string   { return "bytes" }
+// String gives the largest exact unit, so --help shows 64Mi, not 67108864.
+func (b *ByteSize) String() string {
+	n := int(*b)
+	for _, u := range []struct {
+		suffix string
+		size   int
+	}{{"Gi", 1 << 30}, {"Mi", 1 << 20}, {"Ki", 1 << 10}} {
+		if n != 0 && n%u.size == 0 {
+			return strconv.Itoa(n/u.size) + u.suffix
+		}
+	}
+	return strconv.Itoa(n)
+}
+func (b *ByteSize) Type() string { return "bytes" }
 
 // Set parses "8388608", "8Mi" or "512Ki".
 func (b *ByteSize) Set(s string) error {
@@ -199,6 +219,9 @@ func (o *Options) validate() error {
 	}
 	if o.MaxBodyBytes <= 0 {
 		return fmt.Errorf("--max-body-bytes must be positive")
+	}
+	if o.MaxHeldBytes < 0 {
+		return fmt.Errorf("--max-held-bytes must be positive")
 	}
 	return nil
 }

@@ -10,9 +10,11 @@ const (
 	OutcomeNoBody    Outcome = "no_body"
 	OutcomeUnscanned Outcome = "unscanned_passthrough"
 	OutcomeRejected  Outcome = "rejected"
-	OutcomeCanceled  Outcome = "canceled"
-	OutcomeError     Outcome = "stream_error"
-	OutcomeObserved  Outcome = "observability_mode"
+	// OutcomeShed: answered 503 because the held-bytes budget was full.
+	OutcomeShed     Outcome = "shed"
+	OutcomeCanceled Outcome = "canceled"
+	OutcomeError    Outcome = "stream_error"
+	OutcomeObserved Outcome = "observability_mode"
 	// OutcomeUnroutable: STREAMED mode without early body, where Envoy has
 	// forwarded the headers before bbr sees the body.
 	OutcomeUnroutable Outcome = "unroutable_mode"

@@ -29,7 +29,13 @@ const (
 	CodeBodyTooLarge        = "request_too_large"
 	CodeUnsupportedEncoding = "unsupported_content_encoding"
 	CodePartialBody         = "body_not_fully_visible"
+	CodeOverloaded          = "overloaded"
 )
+
+// retryAfterSeconds is what a shed request is told to wait: held bytes
+// drain as fast as requests complete their model, which takes well under a
+// second for all but the largest bodies.
+const retryAfterSeconds = "1"
 
 // Reject is a request bbr answers itself, with an OpenAI-style error.
 type Reject struct {
@@ -37,10 +43,21 @@ type Reject struct {
 	Code    string
 	Param   string // "" is sent as null
 	Message string
+	// RetryAfter, when set, is sent as the retry-after header, which the
+	// OpenAI SDKs honour when they retry.
+	RetryAfter string
 }
 
 func rejectf(status int, code, param, format string, args ...any) *Reject {
 	return &Reject{Status: status, Code: code, Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
+// overloaded is the answer to a request shed for the held-bytes budget.
+func overloaded(budget int64) *Reject {
+	r := rejectf(503, CodeOverloaded, "",
+		"bbr is holding its limit of %d request body bytes for requests whose \"model\" has not arrived yet; retry shortly", budget)
+	r.RetryAfter = retryAfterSeconds
+	return r
 }
 
 // rejectScan maps a scanner error to the client's answer.
@@ -75,6 +92,9 @@ type openAIError struct {
 func (r *Reject) Body() []byte {
 	var e openAIError
 	e.Error.Message, e.Error.Type, e.Error.Code = r.Message, "invalid_request_error", r.Code
+	if r.Status >= 500 {
+		e.Error.Type = "server_error"
+	}
 	if r.Param != "" {
 		e.Error.Param = &r.Param
 	}
@@ -84,12 +104,14 @@ func (r *Reject) Body() []byte {
 
 // Response is the ImmediateResponse that carries the rejection.
 func (r *Reject) Response() *extprocv3.ProcessingResponse {
+	headers := []*corev3.HeaderValueOption{setHeader("content-type", "application/json")}
+	if r.RetryAfter != "" {
+		headers = append(headers, setHeader("retry-after", r.RetryAfter))
+	}
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
 		ImmediateResponse: &extprocv3.ImmediateResponse{
-			Status: &typev3.HttpStatus{Code: typev3.StatusCode(r.Status)},
-			Headers: &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
-				setHeader("content-type", "application/json"),
-			}},
+			Status:  &typev3.HttpStatus{Code: typev3.StatusCode(r.Status)},
+			Headers: &extprocv3.HeaderMutation{SetHeaders: headers},
 			Body:    r.Body(),
 			Details: "bbr_" + r.Code,
 		},

@@ -40,6 +40,8 @@ type Server struct {
 	mu       sync.Mutex
 	draining bool
 
+	goMemoryLimit int64
+
 	// Addrs are the bound addresses, known once Serve has listened.
 	ready chan Addrs
 }
@@ -57,11 +59,19 @@ func NewServer(o *Options, version string, logOut io.Writer) (*Server, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	plan, err := o.planMemory(o.cgroupRoot)
+	if err != nil {
+		return nil, err
+	}
+	plan.apply(o, log)
 	h, err := o.handlerSettings()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, log: log, metrics: NewMetrics(version), health: health.NewServer(), ready: make(chan Addrs, 1)}
+	s := &Server{opts: o, log: log, metrics: NewMetrics(version), health: health.NewServer(), ready: make(chan Addrs, 1),
+		goMemoryLimit: plan.goLimit}
+	h.held = newHeldBudget(plan.heldBytes)
+	s.metrics.trackBudget(h.held)
 	s.store = adapters.NewStore(log, s.metrics.MappingSwapped)
 	rules, err := o.applyPlugins()
 	if err != nil {
@@ -103,6 +113,11 @@ func (o *Options) handlerSettings() (*Handler, error) {
 	}
 	return &Handler{MaxBodyBytes: int(o.MaxBodyBytes), RequestBodyMode: req, ResponseBodyMode: resp, Strict: o.Strict}, nil
 }
+
+// GoMemoryLimit is the soft limit the Go heap should have in this
+// container (nine tenths of its memory limit), or 0 without a limit. The
+// runtime's limit is the process's, so the command sets it, not the server.
+func (s *Server) GoMemoryLimit() int64 { return s.goMemoryLimit }
 
 // Handler returns the ext_proc service, for tests that serve it themselves.
 func (s *Server) Handler() *Handler { return s.handler }

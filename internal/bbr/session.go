@@ -266,8 +266,18 @@ func (s *session) passRequestChunk(data []byte, eos bool) error {
 }
 
 // reject answers the request with an error and ends the stream.
-func (s *session) reject(r *Reject) error {
-	s.outcome, s.code = OutcomeRejected, r.Code
+func (s *session) reject(r *Reject) error { return s.answerItself(r, OutcomeRejected) }
+
+// shed answers 503 when holding one more chunk would pass the held-bytes
+// budget, and lets go of what the request held at once: the client retries
+// later, and the pod stays clear of the OOM killer.
+func (s *session) shed() error {
+	s.h.warnShedding()
+	return s.answerItself(overloaded(s.h.held.Limit()), OutcomeShed)
+}
+
+func (s *session) answerItself(r *Reject, o Outcome) error {
+	s.outcome, s.code = o, r.Code
 	s.release()
 	s.phase = phaseDone
 	if err := s.send(r.Response()); err != nil {
@@ -278,9 +288,7 @@ func (s *session) reject(r *Reject) error {
 
 // release drops held chunks so a finished stream holds no body bytes.
 func (s *session) release() {
-	if s.heldBytes > 0 {
-		s.h.Metrics.heldBytes(-s.heldBytes)
-	}
+	s.h.held.give(s.heldBytes)
 	clear(s.held)
 	s.held, s.heldBytes = s.held[:0], 0
 	if s.scanner != nil {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -38,6 +40,11 @@ per model. It runs with no flags and no cluster; see the README for deployment.`
 			srv, err := bbr.NewServer(o, v.Version, stderr)
 			if err != nil {
 				return err
+			}
+			// An operator's GOMEMLIMIT wins over the one derived from the
+			// container.
+			if lim := srv.GoMemoryLimit(); lim > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(lim)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
