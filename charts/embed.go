@@ -9,6 +9,9 @@ import (
 //go:embed all:bbr
 var files embed.FS
 
+// BBRRelease is the Helm release igwctl installs the bbr chart as, and uninstalls.
+const BBRRelease = "bbr"
+
 // BBR is the bbr chart's directory tree (Chart.yaml at its root).
 func BBR() fs.FS {
 	sub, err := fs.Sub(files, "bbr")

@@ -1,60 +1,54 @@
-// Package cmdutil holds what every igwctl command shares: its IO streams and
-// the helpers that print data in the format -o asks for.
+// Package cmdutil is what every igwctl command shares: the Factory it is given (IO streams, kube
+// clients, Helm settings), the -o and --dry-run flags, the printer for text, JSON and YAML, and the
+// RunE wrapper that validates --timeout and runs the command with a context Ctrl-C cancels.
 package cmdutil
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"io"
 	"os"
+	"strconv"
 
-	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
+	"golang.org/x/term"
 )
 
-// IOStreams are a command's standard streams, injected so commands run in
-// tests without a terminal.
+// IOStreams are a command's standard streams, injected so commands run in tests without a
+// terminal, and what is known about the terminal stdout goes to.
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// Terminal describes where Out goes; the zero value is a pipe or file, no colour.
+	Terminal Terminal
 }
+
+// Terminal is what a command may assume about stdout: whether a person is watching, how wide
+// the screen is, and whether colour is welcome.
+type Terminal struct {
+	TTY   bool
+	Width int
+	Color bool
+}
+
+// DefaultWidth is the width assumed when stdout is not a terminal and $COLUMNS is not set.
+const DefaultWidth = 80
 
 // System returns the process's streams.
-func System() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
-
-// Test returns streams backed by buffers.
-func Test() (IOStreams, *bytes.Buffer, *bytes.Buffer) {
-	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-	return IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: errOut}, out, errOut
+func System() *IOStreams {
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Terminal: DetectTerminal(os.Stdout, os.Getenv)}
 }
 
-// PrintData writes v as json or yaml.
-func PrintData(w io.Writer, format string, v any) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	case "yaml":
-		b, err := yaml.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
+// DetectTerminal describes f. Colour needs a terminal that is not TERM=dumb, and is off whenever
+// NO_COLOR is set to anything (https://no-color.org).
+func DetectTerminal(f *os.File, getenv func(string) string) Terminal {
+	t := Terminal{TTY: term.IsTerminal(int(f.Fd())), Width: DefaultWidth}
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
+		t.Width = n
 	}
-	return fmt.Errorf("unknown output format %q; use json or yaml", format)
-}
-
-// Execute runs cmd with args on io, silencing cobra's own usage and error
-// printing as igwctl's root does; tests run one command this way.
-func Execute(cmd *cobra.Command, io IOStreams, args ...string) error {
-	cmd.SetArgs(args)
-	cmd.SetIn(io.In)
-	cmd.SetOut(io.Out)
-	cmd.SetErr(io.ErrOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	return cmd.Execute()
+	if t.TTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			t.Width = w
+		}
+	}
+	t.Color = t.TTY && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+	return t
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -77,7 +78,7 @@ func LoadChart(ctx context.Context, s Settings, ref ChartRef) (ch *chart.Chart, 
 	ref.Chart = strings.TrimSpace(ref.Chart)
 	ref.Version = strings.TrimSpace(ref.Version)
 	if ref.Chart == "" {
-		return nil, "", &Error{Kind: ErrChartNotFound, Problem: "no chart given", Fix: "give a chart directory or .tgz, an oci:// reference, or a repository URL with a chart name"}
+		return nil, "", newError(ErrChartNotFound, "no chart given", "give a chart directory or .tgz, an oci:// reference, or a repository URL with a chart name", nil)
 	}
 	switch {
 	case ref.IsOCI():
@@ -92,8 +93,7 @@ func LoadChart(ctx context.Context, s Settings, ref ChartRef) (ch *chart.Chart, 
 	}
 	if deps := ch.Metadata.Dependencies; len(deps) > 0 {
 		if err := action.CheckDependencies(ch, deps); err != nil {
-			return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("chart %s from %s lacks subcharts it depends on", ch.Name(), source),
-				Fix: "run `helm dependency build` on the chart directory first", Err: err}
+			return nil, "", newError(ErrChartNotFound, fmt.Sprintf("chart %s from %s lacks subcharts it depends on", ch.Name(), source), "run `helm dependency build` on the chart directory first", err)
 		}
 	}
 	return ch, source, nil
@@ -101,16 +101,14 @@ func LoadChart(ctx context.Context, s Settings, ref ChartRef) (ch *chart.Chart, 
 
 func loadLocal(ref ChartRef) (*chart.Chart, string, error) {
 	if _, err := os.Stat(ref.Chart); err != nil {
-		return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("chart path %q does not exist", ref.Chart),
-			Fix: "give a chart directory or .tgz, an oci:// reference, or a repository URL with a chart name"}
+		return nil, "", newError(ErrChartNotFound, fmt.Sprintf("chart path %q does not exist", ref.Chart), "give a chart directory or .tgz, an oci:// reference, or a repository URL with a chart name", nil)
 	}
 	ch, err := loader.Load(ref.Chart)
 	if err != nil {
-		return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("%s is not a valid chart", ref.Chart), Fix: "check its Chart.yaml and templates (`helm lint`)", Err: err}
+		return nil, "", newError(ErrChartNotFound, fmt.Sprintf("%s is not a valid chart", ref.Chart), "check its Chart.yaml and templates (`helm lint`)", err)
 	}
 	if ref.Version != "" && !versionMatches(ch.Metadata.Version, ref.Version) {
-		return nil, "", &Error{Kind: ErrVersionNotFound, Problem: fmt.Sprintf("local chart %s is version %s, not %s", ref.Chart, ch.Metadata.Version, ref.Version),
-			Fix: "drop the version for a local chart, or point at the chart of that version"}
+		return nil, "", newError(ErrVersionNotFound, fmt.Sprintf("local chart %s is version %s, not %s", ref.Chart, ch.Metadata.Version, ref.Version), "drop the version for a local chart, or point at the chart of that version", nil)
 	}
 	abs, err := filepath.Abs(ref.Chart)
 	if err != nil {
@@ -149,7 +147,7 @@ func loadOCI(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, strin
 	if tag != "" {
 		tag = strings.ReplaceAll(tag, "_", "+")
 		if version != "" && version != tag {
-			return nil, "", &Error{Kind: ErrVersionNotFound, Problem: fmt.Sprintf("%s names version %s but version %s was asked for", ref.Chart, tag, version), Fix: "give the version once, either in the reference or as the version"}
+			return nil, "", newError(ErrVersionNotFound, fmt.Sprintf("%s names version %s but version %s was asked for", ref.Chart, tag, version), "give the version once, either in the reference or as the version", nil)
 		}
 		version = tag
 	}
@@ -173,8 +171,7 @@ func loadOCI(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, strin
 			return nil, "", explainFetch(err, "registry", where)
 		}
 		if len(tags) == 0 {
-			return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("no chart versions with semver tags at %s", where),
-				Fix: "check the reference (registry host, path and chart name); if its tags have a \"v\" prefix, give the exact version"}
+			return nil, "", newError(ErrChartNotFound, fmt.Sprintf("no chart versions with semver tags at %s", where), "check the reference (registry host, path and chart name); if its tags have a \"v\" prefix, give the exact version", nil)
 		}
 		chosen, err := registry.GetTagMatchingVersionOrConstraint(tags, version)
 		if err != nil {
@@ -196,7 +193,7 @@ func loadOCI(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, strin
 	}
 	ch, err := loader.LoadArchive(bytes.NewReader(res.Chart.Data))
 	if err != nil {
-		return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("oci://%s is not a valid Helm chart", target), Fix: "check that the reference names a chart, not a container image", Err: err}
+		return nil, "", newError(ErrChartNotFound, fmt.Sprintf("oci://%s is not a valid Helm chart", target), "check that the reference names a chart, not a container image", err)
 	}
 	return ch, "oci://" + repository + ":" + ch.Metadata.Version, nil
 }
@@ -226,7 +223,7 @@ func versionNotFound(where, version string, available []string) error {
 			fix += fmt.Sprintf(" (and %d older)", len(available)-len(shown))
 		}
 	}
-	return &Error{Kind: ErrVersionNotFound, Problem: fmt.Sprintf("%s has no %s", where, want), Fix: fix}
+	return newError(ErrVersionNotFound, fmt.Sprintf("%s has no %s", where, want), fix, nil)
 }
 
 // newRegistryClient builds a Helm registry client whose requests end with ctx. Without
@@ -282,18 +279,18 @@ func newHTTPClient(ctx context.Context, s Settings, ref ChartRef) (*http.Client,
 		if ref.CAFile != "" {
 			pem, err := os.ReadFile(ref.CAFile)
 			if err != nil {
-				return nil, &Error{Kind: ErrUnreachable, Problem: fmt.Sprintf("reading CA file %s", ref.CAFile), Err: err}
+				return nil, newError(ErrUnreachable, fmt.Sprintf("reading CA file %s", ref.CAFile), "", err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, &Error{Kind: ErrUnreachable, Problem: fmt.Sprintf("CA file %s holds no PEM certificates", ref.CAFile)}
+				return nil, newError(ErrUnreachable, fmt.Sprintf("CA file %s holds no PEM certificates", ref.CAFile), "", nil)
 			}
 			cfg.RootCAs = pool
 		}
 		if ref.CertFile != "" || ref.KeyFile != "" {
 			cert, err := tls.LoadX509KeyPair(ref.CertFile, ref.KeyFile)
 			if err != nil {
-				return nil, &Error{Kind: ErrUnreachable, Problem: fmt.Sprintf("loading client certificate %s and key %s", ref.CertFile, ref.KeyFile), Err: err}
+				return nil, newError(ErrUnreachable, fmt.Sprintf("loading client certificate %s and key %s", ref.CertFile, ref.KeyFile), "", err)
 			}
 			cfg.Certificates = []tls.Certificate{cert}
 		}
@@ -363,7 +360,7 @@ func loadFromRepo(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, 
 	}
 	index, err := repo.LoadIndexFile(indexFile)
 	if err != nil {
-		return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("%s is not a Helm chart repository (its index.yaml does not load)", ref.RepoURL), Fix: "check the repository URL", Err: err}
+		return nil, "", newError(ErrChartNotFound, fmt.Sprintf("%s is not a Helm chart repository (its index.yaml does not load)", ref.RepoURL), "check the repository URL", err)
 	}
 
 	cv, err := index.Get(ref.Chart, ref.Version)
@@ -379,7 +376,7 @@ func loadFromRepo(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, 
 			if len(names) > 0 {
 				fix = "charts there: " + strings.Join(names, ", ")
 			}
-			return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("chart %q is not in repository %s", ref.Chart, ref.RepoURL), Fix: fix}
+			return nil, "", newError(ErrChartNotFound, fmt.Sprintf("chart %q is not in repository %s", ref.Chart, ref.RepoURL), fix, nil)
 		}
 		available := make([]string, 0, len(versions))
 		for _, v := range versions {
@@ -388,7 +385,7 @@ func loadFromRepo(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, 
 		return nil, "", versionNotFound(fmt.Sprintf("chart %q in %s", ref.Chart, ref.RepoURL), ref.Version, available)
 	}
 	if len(cv.URLs) == 0 {
-		return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("chart %s %s in %s lists no download URL", ref.Chart, cv.Version, ref.RepoURL), Fix: "report it to the repository's maintainers"}
+		return nil, "", newError(ErrChartNotFound, fmt.Sprintf("chart %s %s in %s lists no download URL", ref.Chart, cv.Version, ref.RepoURL), "report it to the repository's maintainers", nil)
 	}
 	chartURL, err := repo.ResolveReferenceURL(base+"/", cv.URLs[0])
 	if err != nil {
@@ -401,12 +398,12 @@ func loadFromRepo(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, 
 	if cv.Digest != "" {
 		got := sha256.Sum256(archive)
 		if !strings.EqualFold(hex.EncodeToString(got[:]), strings.TrimPrefix(cv.Digest, "sha256:")) {
-			return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("%s does not match the digest in the repository index", chartURL), Fix: "retry; if it persists the repository is inconsistent or tampered with"}
+			return nil, "", newError(ErrChartNotFound, fmt.Sprintf("%s does not match the digest in the repository index", chartURL), "retry; if it persists the repository is inconsistent or tampered with", nil)
 		}
 	}
 	ch, err := loader.LoadArchive(bytes.NewReader(archive))
 	if err != nil {
-		return nil, "", &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("%s is not a valid chart archive", chartURL), Err: err}
+		return nil, "", newError(ErrChartNotFound, fmt.Sprintf("%s is not a valid chart archive", chartURL), "", err)
 	}
 	return ch, chartURL, nil
 }
@@ -415,7 +412,7 @@ func loadFromRepo(ctx context.Context, s Settings, ref ChartRef) (*chart.Chart, 
 func httpGet(ctx context.Context, client *http.Client, target string, ref ChartRef, repoURL string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("bad URL %q", target), Err: err}
+		return nil, newError(ErrChartNotFound, fmt.Sprintf("bad URL %q", target), "", err)
 	}
 	if ref.Username != "" && sameHost(target, repoURL) {
 		req.SetBasicAuth(ref.Username, ref.Password)
@@ -427,11 +424,11 @@ func httpGet(ctx context.Context, client *http.Client, target string, ref ChartR
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, &Error{Kind: ErrAccessDenied, Problem: fmt.Sprintf("chart repository %s refused %s (%s)", repoURL, target, resp.Status), Fix: "give a username and password, or check your access"}
+		return nil, newError(ErrAccessDenied, fmt.Sprintf("chart repository %s refused %s (%s)", repoURL, target, resp.Status), "check that your account may read it; igwctl sends no credentials to HTTP chart repositories, so for a private one mirror the chart to an OCI registry, log in with `helm registry login HOST` and use --chart-repo oci://HOST/PATH", nil)
 	case resp.StatusCode == http.StatusNotFound:
-		return nil, &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("%s not found (404)", target), Fix: "check the repository URL (it must be the directory holding index.yaml)"}
+		return nil, newError(ErrChartNotFound, fmt.Sprintf("%s not found (404)", target), "check the repository URL (it must be the directory holding index.yaml)", nil)
 	case resp.StatusCode != http.StatusOK:
-		return nil, &Error{Kind: ErrUnreachable, Problem: fmt.Sprintf("fetching %s: %s", target, resp.Status), Fix: "retry later or check the repository"}
+		return nil, newError(ErrUnreachable, fmt.Sprintf("fetching %s: %s", target, resp.Status), "retry later or check the repository", nil)
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -444,4 +441,24 @@ func sameHost(a, b string) bool {
 	ua, errA := url.Parse(a)
 	ub, errB := url.Parse(b)
 	return errA == nil && errB == nil && ua.Scheme == ub.Scheme && strings.EqualFold(ua.Host, ub.Host)
+}
+
+// LoadFS loads the chart at the root of fsys, e.g. one built into the binary.
+func LoadFS(fsys fs.FS) (*chart.Chart, error) {
+	var files []*loader.BufferedFile
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		files = append(files, &loader.BufferedFile{Name: path, Data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loader.LoadFiles(files)
 }

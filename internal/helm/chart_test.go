@@ -7,8 +7,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/igw-dev/igw/charts"
 	"github.com/igw-dev/igw/internal/ocitest"
 )
 
@@ -173,4 +177,22 @@ func TestHTTPTimeout(t *testing.T) {
 		t.Fatalf("took %s with a 300ms timeout", d)
 	}
 	t.Log(err)
+}
+
+// The chart built into igwctl loads from its embedded files as from its directory.
+func TestLoadFS(t *testing.T) {
+	ch, err := LoadFS(charts.BBR())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := loader.Load(bbrChartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Name() != "bbr" || ch.Metadata.Version != dir.Metadata.Version || len(ch.Templates) != len(dir.Templates) || len(ch.Templates) == 0 {
+		t.Errorf("embedded %s %s with %d templates, directory %s with %d", ch.Name(), ch.Metadata.Version, len(ch.Templates), dir.Metadata.Version, len(dir.Templates))
+	}
+	if _, err := LoadFS(fstest.MapFS{"README.md": {Data: []byte("no chart")}}); err == nil {
+		t.Error("a tree without Chart.yaml loaded")
+	}
 }

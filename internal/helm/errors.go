@@ -12,6 +12,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"oras.land/oras-go/v2/registry/remote/errcode"
+
+	"github.com/igw-dev/igw/internal/diagnose"
 )
 
 // Kinds of *Error, for errors.Is.
@@ -30,25 +32,70 @@ var (
 	ErrConflict        = errors.New("objects exist outside the release")
 )
 
-// Error is a problem the user can act on: what went wrong, and what to do about it.
+// Error is a problem the user can act on: a diagnose.Finding (what went wrong, naming the thing,
+// and what to do), with a Kind for errors.Is and the underlying error.
 type Error struct {
-	Kind    error  // one of the Err* values above
-	Problem string // what went wrong, naming the thing (URL, file and line, verb and resource)
-	Fix     string // what to do
-	Err     error  // the underlying error, if any
+	diagnose.Finding
+	Kind error // one of the Err* values above
+	Err  error // the underlying error, if any
+}
 
-	quiet bool // Problem already says all Err says; leave Err out of the message
+// newError is an *Error whose message is problem followed by err's text, unless problem already
+// holds it.
+func newError(kind error, problem, fix string, err error) *Error {
+	msg := problem
+	if err != nil && !strings.Contains(msg, err.Error()) {
+		msg += ": " + err.Error()
+	}
+	return quietError(kind, msg, fix, err)
+}
+
+// quietError is an *Error whose problem already says all err says, so err stays out of the
+// message.
+func quietError(kind error, problem, fix string, err error) *Error {
+	return &Error{
+		Finding: diagnose.Finding{Code: codeOf(kind), Severity: diagnose.Error, Message: problem, Fix: fix},
+		Kind:    kind,
+		Err:     err,
+	}
+}
+
+// codeOf is the finding code of each kind.
+func codeOf(kind error) diagnose.Code {
+	switch kind {
+	case ErrChartNotFound:
+		return diagnose.ChartNotFound
+	case ErrVersionNotFound:
+		return diagnose.ChartVersionNotFound
+	case ErrUnreachable:
+		return diagnose.ChartSourceUnreachable
+	case ErrAccessDenied:
+		return diagnose.ChartAccessDenied
+	case ErrForbidden:
+		return diagnose.Forbidden
+	case ErrMissingAPI:
+		return diagnose.KindNotServed
+	case ErrReleaseNotFound:
+		return diagnose.ReleaseNotFound
+	case ErrReleaseBusy:
+		return diagnose.ReleaseBusy
+	case ErrClusterDown:
+		return diagnose.ClusterUnreachable
+	case ErrNoNamespace:
+		return diagnose.NamespaceMissing
+	case ErrConflict:
+		return diagnose.ObjectConflict
+	case ErrBadValues:
+		return diagnose.BadValues
+	}
+	return "" // a kind without a code; TestEveryKindHasACode keeps this unreachable
 }
 
 func (e *Error) Error() string {
-	msg := e.Problem
-	if e.Err != nil && !e.quiet && !strings.Contains(msg, e.Err.Error()) {
-		msg += ": " + e.Err.Error()
+	if e.Fix == "" {
+		return e.Message
 	}
-	if e.Fix != "" {
-		msg += "; " + e.Fix
-	}
-	return msg
+	return e.Message + "; " + e.Fix
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -89,7 +136,7 @@ func explainCluster(err error, doing string) error {
 		if resource == "secrets" {
 			fix += "; Helm keeps release records as Secrets in the release namespace, so installing needs get, list, create, update and delete on secrets there"
 		}
-		return &Error{Kind: ErrForbidden, Problem: fmt.Sprintf("%s: the cluster does not allow User %q to %s %s %s", doing, user, verb, gr, where), Fix: fix, Err: err, quiet: true}
+		return quietError(ErrForbidden, fmt.Sprintf("%s: the cluster does not allow User %q to %s %s %s", doing, user, verb, gr, where), fix, err)
 	}
 	if ms := noKindRE.FindAllStringSubmatch(msg, -1); ms != nil {
 		var kinds []string
@@ -102,43 +149,29 @@ func explainCluster(err error, doing string) error {
 		if len(kinds) > 1 {
 			what = strings.Join(kinds, ", ") + ", which this cluster does not serve"
 		}
-		return &Error{
-			Kind:    ErrMissingAPI,
-			Problem: fmt.Sprintf("%s: the chart renders %s", doing, what),
-			Fix:     "install the CRDs that define them first (for gateway glue, the gateway provider itself), or switch off the part of the chart that renders them",
-			Err:     err,
-			quiet:   true,
-		}
+		return quietError(ErrMissingAPI, fmt.Sprintf("%s: the chart renders %s", doing, what), "install the CRDs that define them first (for gateway glue, the gateway provider itself), or switch off the part of the chart that renders them", err)
 	}
 	if m := noNSRE.FindStringSubmatch(msg); m != nil {
-		return &Error{Kind: ErrNoNamespace, Problem: fmt.Sprintf("%s: namespace %q does not exist", doing, m[1]),
-			Fix: "create it first, or let the install create it (--create-namespace)", Err: err, quiet: true}
+		return quietError(ErrNoNamespace, fmt.Sprintf("%s: namespace %q does not exist", doing, m[1]), fmt.Sprintf("create it first (kubectl create namespace %s)", m[1]), err)
 	}
 	if m := conflictRE.FindStringSubmatch(msg); m != nil {
 		obj := fmt.Sprintf("%s %s/%s", m[1], m[3], m[2])
 		if m[3] == "" {
 			obj = fmt.Sprintf("%s %s", m[1], m[2])
 		}
-		return &Error{Kind: ErrConflict, Problem: fmt.Sprintf("%s: %s already exists and does not belong to this release (installed by another tool or release?)", doing, obj),
-			Fix: "remove it, or let this release adopt the existing objects (take ownership)", Err: err}
+		return newError(ErrConflict, fmt.Sprintf("%s: %s already exists and does not belong to this release (installed by another tool or release?)", doing, obj), "remove it, or let this release adopt the existing objects (take ownership)", err)
 	}
 	if strings.Contains(msg, "another operation (install/upgrade/rollback) is in progress") {
-		return &Error{
-			Kind:    ErrReleaseBusy,
-			Problem: doing + ": the release is still marked pending by an earlier install, upgrade or rollback",
-			Fix:     "wait for it to finish; if it was interrupted, roll back with `helm rollback` or remove it with `helm uninstall`",
-			Err:     err,
-		}
+		return newError(ErrReleaseBusy, doing+": the release is still marked pending by an earlier install, upgrade or rollback", "wait for it to finish; if it was interrupted, roll back with `helm rollback` or remove it with `helm uninstall`", err)
 	}
 	if strings.Contains(msg, "Kubernetes cluster unreachable") {
-		return &Error{Kind: ErrClusterDown, Problem: doing + ": cannot reach the Kubernetes API server", Fix: "check the kubeconfig, --context and that the cluster is up", Err: err}
+		return newError(ErrClusterDown, doing+": cannot reach the Kubernetes API server", "check the kubeconfig, --context and that the cluster is up", err)
 	}
 	if strings.Contains(msg, "values don't meet the specifications of the schema") {
-		return &Error{Kind: ErrBadValues, Problem: doing + ": the values do not match the chart's schema",
-			Fix: "fix the values named above (the chart's values.yaml describes each)", Err: schemaError{err}}
+		return newError(ErrBadValues, doing+": the values do not match the chart's schema", "fix the values named above (the chart's values.yaml describes each)", schemaError{err})
 	}
 	if errors.Is(err, driver.ErrReleaseNotFound) {
-		return &Error{Kind: ErrReleaseNotFound, Problem: doing + ": no such release", Err: err}
+		return newError(ErrReleaseNotFound, doing+": no such release", "", err)
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }
@@ -187,27 +220,25 @@ func explainFetch(err error, what, url string) error {
 	if errors.As(err, &resp) {
 		switch resp.StatusCode {
 		case 401, 403:
-			return &Error{Kind: ErrAccessDenied, Problem: fmt.Sprintf("%s refused access to %s (HTTP %d)", what, url, resp.StatusCode),
-				Fix: "log in first (`helm registry login HOST`, or give a username and password) or check that your account may pull it", Err: err}
+			return newError(ErrAccessDenied, fmt.Sprintf("%s refused access to %s (HTTP %d)", what, url, resp.StatusCode), "log in with `helm registry login HOST` (igwctl reads the credentials Helm stores), or check that your account may pull it", err)
 		case 404:
-			return &Error{Kind: ErrChartNotFound, Problem: fmt.Sprintf("no chart at %s", url),
-				Fix: "check the reference: registry host, path and chart name (e.g. oci://ghcr.io/org/charts/NAME)", Err: err}
+			return newError(ErrChartNotFound, fmt.Sprintf("no chart at %s", url), "check the reference: registry host, path and chart name (e.g. oci://ghcr.io/org/charts/NAME)", err)
 		}
 	}
 	var certErr *x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
 	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
-		return &Error{Kind: ErrUnreachable, Problem: fmt.Sprintf("%s %s speaks plain HTTP, not HTTPS", what, url), Fix: "if you trust it, allow plain HTTP for it (--plain-http)", Err: err}
+		return newError(ErrUnreachable, fmt.Sprintf("%s %s speaks plain HTTP, not HTTPS", what, url), "if you trust it, allow plain HTTP for it (--plain-http)", err)
 	case errors.As(err, &certErr), errors.As(err, &hostErr), strings.Contains(msg, "x509:"), strings.Contains(msg, "tls:"):
-		return &Error{Kind: ErrUnreachable, Problem: fmt.Sprintf("cannot verify the TLS certificate of %s %s", what, url), Fix: "give the CA that signed it (--ca-file), or skip verification if you trust the network (--insecure-skip-tls-verify)", Err: err}
+		return newError(ErrUnreachable, fmt.Sprintf("cannot verify the TLS certificate of %s %s", what, url), "trust the CA that signed it by adding it to the system's certificates (on Linux, SSL_CERT_FILE=FILE also works), or use a mirror whose certificate verifies (--chart-repo)", err)
 	}
 	var netErr net.Error
 	var opErr *net.OpError
 	var dnsErr *net.DNSError
 	if errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &netErr) ||
 		strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") || strings.Contains(msg, "i/o timeout") {
-		return &Error{Kind: ErrUnreachable, Problem: fmt.Sprintf("cannot reach %s %s", what, url), Fix: "check the address and your network (a proxy is taken from HTTPS_PROXY/NO_PROXY)", Err: err}
+		return newError(ErrUnreachable, fmt.Sprintf("cannot reach %s %s", what, url), "check the address and your network (a proxy is taken from HTTPS_PROXY/NO_PROXY)", err)
 	}
 	return fmt.Errorf("%s %s: %w", what, url, err)
 }

@@ -4,18 +4,19 @@
 // ready" rather than failing; uninstall; and read a release's status.
 //
 // Nothing here reads $HOME, $HELM_* or $KUBECONFIG on its own: where credentials and caches live is
-// in Settings, and the cluster comes from the caller (a RESTClientGetter such as kubectl's flags, or a
-// rest.Config). Errors a user can act on are *Error values naming the problem and the fix.
+// in Settings, and the cluster comes from the caller (a RESTClientGetter such as igwctl's
+// kube.Factory, or a rest.Config). Errors a user can act on are *Error values: diagnose.Findings
+// naming the problem and the fix.
 //
 // A command does, roughly:
 //
-//	c, err := helm.New(configFlags, namespace, helm.DefaultSettings())
+//	c, err := helm.New(factory, namespace, helm.DefaultSettings())
 //	res, err := c.Install(ctx, helm.InstallOptions{
 //		ReleaseName: "istiod", Namespace: "istio-system", CreateNamespace: true,
 //		Chart:  helm.ChartRef{RepoURL: "https://istio-release.storage.googleapis.com/charts", Chart: "istiod", Version: version},
 //		Values: helm.Values{Base: map[string]any{"pilot": map[string]any{"env": map[string]any{
 //			"ENABLE_GATEWAY_API_INFERENCE_EXTENSION": "true"}}}, Files: valueFiles, Set: sets},
-//		Wait: wait, Timeout: timeout, DryRun: dryRun,
+//		Wait: wait, Timeout: timeout, DryRun: kube.DryRunClient,
 //	})
 //	// err: an *Error (errors.Is(err, helm.ErrVersionNotFound), ...); else print res.Summary(),
 //	// res.Manifest for a dry run, res.NotReady when the wait ran out.

@@ -22,14 +22,29 @@ import (
 var bed *testbed.Env
 
 // guardDir is where $HELM_*_HOME and $DOCKER_CONFIG point during the tests. Nothing may create it:
-// TestZZNoHomeState checks that no code path fell back to Helm's or Docker's default locations.
+// TestMain checks, after every test, that no code path fell back to Helm's or Docker's default
+// locations.
 var guardDir = filepath.Join(os.TempDir(), fmt.Sprintf("igw-helm-test-guard-%d", os.Getpid()))
 
 func TestMain(m *testing.M) {
 	for _, name := range []string{"HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME", "DOCKER_CONFIG"} {
 		os.Setenv(name, filepath.Join(guardDir, strings.ToLower(name)))
 	}
-	testbed.Main(m, &bed, testbed.WithCRDPaths("testdata/crds"))
+	code := testbed.Run(m, &bed, testbed.WithCRDPaths("testdata/crds"))
+	if err := homeStateWritten(); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
+
+// homeStateWritten says what, if anything, was written under guardDir.
+func homeStateWritten() error {
+	if _, err := os.Stat(guardDir); os.IsNotExist(err) {
+		return nil
+	}
+	entries, _ := filepath.Glob(filepath.Join(guardDir, "*", "*"))
+	return fmt.Errorf("something wrote under the $HELM_*/$DOCKER_CONFIG stand-in %s: %v", guardDir, entries)
 }
 
 // Test charts (testdata/charts at the repository root) and the bbr chart.

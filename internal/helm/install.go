@@ -14,6 +14,8 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"sigs.k8s.io/yaml"
+
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // InstallOptions are one `helm upgrade --install`.
@@ -38,9 +40,12 @@ type InstallOptions struct {
 	ReuseValues bool
 	// CreateNamespace creates the release namespace when missing.
 	CreateNamespace bool
-	// DryRun renders the chart without a cluster (`helm template`): Result.Manifest holds what
-	// would be applied; nothing is read from or written to the cluster.
-	DryRun bool
+	// DryRun, as `helm install --dry-run=client|server`: client renders the chart without a
+	// cluster (`helm template`); server renders it against the cluster (its version and APIs, the
+	// chart's lookups), checks the objects against the server's OpenAPI schemas and for objects
+	// that exist outside the release, and changes nothing. Result.Manifest holds what would be
+	// applied.
+	DryRun kube.DryRun
 	// Wait waits, after applying, until the release's workloads are ready or Timeout passes. Not
 	// being ready in time is not an error: Result.Ready is false and Result.NotReady says what.
 	Wait bool
@@ -74,6 +79,7 @@ const DefaultKubeVersion = "v1.36.0"
 // Result says what Install did.
 type Result struct {
 	Action       string // "install", "upgrade" or "dry-run"
+	DryRun       kube.DryRun
 	Release      string
 	Namespace    string
 	Revision     int
@@ -113,6 +119,9 @@ func (r *Result) Summary() string {
 	if r.Action != "dry-run" {
 		s += fmt.Sprintf(" (revision %d)", r.Revision)
 	}
+	if r.DryRun == kube.DryRunServer {
+		s += r.DryRun.Suffix()
+	}
 	switch {
 	case r.Action == "dry-run" || !r.Waited:
 	case r.Ready:
@@ -127,13 +136,14 @@ func (r *Result) Summary() string {
 }
 
 // Install installs the release, or upgrades it when it exists (`helm upgrade --install`); with
-// DryRun it only renders (see Render). Failures are *Error values where the cause is known. If ctx
+// DryRun it changes nothing (see InstallOptions.DryRun). Failures are *Error values where the cause is known. If ctx
 // ends while Helm is applying objects, Install returns ctx's error but Helm finishes in the
 // background, as the Helm CLI does on Ctrl-C.
 func (c *Client) Install(ctx context.Context, opts InstallOptions) (*Result, error) {
-	if opts.DryRun {
+	if opts.DryRun == kube.DryRunClient {
 		return Render(ctx, c.settings, c.ns(opts.Namespace), opts)
 	}
+	server := opts.DryRun == kube.DryRunServer
 	ns := c.ns(opts.Namespace)
 	if err := validateName(opts.ReleaseName); err != nil {
 		return nil, err
@@ -175,6 +185,7 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*Result, err
 		inst.Description = opts.Description
 		inst.Replace = err == nil // reuse the name of an uninstalled release
 		inst.TakeOwnership = opts.TakeOwnership
+		inst.DryRun, inst.DryRunOption = server, serverOption(server)
 		rel, err = inst.RunWithContext(ctx, ch, vals)
 	case err != nil:
 		return nil, explainCluster(err, fmt.Sprintf("reading release %q in namespace %q", opts.ReleaseName, ns))
@@ -190,10 +201,16 @@ func (c *Client) Install(ctx context.Context, opts InstallOptions) (*Result, err
 		up.ResetValues = !opts.ReuseValues
 		up.SkipCRDs = opts.SkipCRDs
 		up.TakeOwnership = opts.TakeOwnership
+		up.DryRun, up.DryRunOption = server, serverOption(server)
 		rel, err = up.RunWithContext(ctx, opts.ReleaseName, ch, vals)
 	}
 	if err != nil {
 		return nil, explainCluster(err, doing)
+	}
+	if server {
+		res := resultFrom("dry-run", withHooks(rel), source)
+		res.DryRun = kube.DryRunServer
+		return res, nil
 	}
 	res := resultFrom(act, rel, source)
 	if opts.Wait {
@@ -235,7 +252,7 @@ func RenderChart(ctx context.Context, s Settings, ch *chart.Chart, source, names
 	}
 	kv, err := chartutil.ParseKubeVersion(kubeVersion)
 	if err != nil {
-		return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("Kubernetes version %q is invalid", kubeVersion), Fix: "give it as v1.MINOR.PATCH", Err: err}
+		return nil, newError(ErrBadValues, fmt.Sprintf("Kubernetes version %q is invalid", kubeVersion), "give it as v1.MINOR.PATCH", err)
 	}
 	cfg := &action.Configuration{Log: s.debugf}
 	inst := action.NewInstall(cfg)
@@ -250,23 +267,37 @@ func RenderChart(ctx context.Context, s Settings, ch *chart.Chart, source, names
 	if err != nil {
 		return nil, explainCluster(err, fmt.Sprintf("rendering chart %s", ch.Name()))
 	}
-	// Hooks are objects too; `helm template` shows them after the rest.
+	res := resultFrom("dry-run", withHooks(rel), source)
+	res.DryRun = kube.DryRunClient
+	return res, nil
+}
+
+// withHooks appends the hooks to the release's manifest: they are objects too, and `helm
+// template` shows them after the rest.
+func withHooks(rel *release.Release) *release.Release {
 	var manifest strings.Builder
 	manifest.WriteString(rel.Manifest)
 	for _, h := range rel.Hooks {
 		fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", h.Path, strings.TrimSpace(h.Manifest))
 	}
 	rel.Manifest = manifest.String()
-	return resultFrom("dry-run", rel, source), nil
+	return rel
+}
+
+// serverOption is Helm's DryRunOption for a server dry run.
+func serverOption(server bool) string {
+	if server {
+		return "server"
+	}
+	return ""
 }
 
 func validateName(name string) error {
 	if name == "" {
-		return &Error{Kind: ErrBadValues, Problem: "no release name given", Fix: "name the release"}
+		return newError(ErrBadValues, "no release name given", "name the release", nil)
 	}
 	if err := chartutil.ValidateReleaseName(name); err != nil {
-		return &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("release name %q is invalid", name),
-			Fix: "use at most 53 characters: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit", Err: err, quiet: true}
+		return quietError(ErrBadValues, fmt.Sprintf("release name %q is invalid", name), "use at most 53 characters: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit", err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/ocitest"
 )
 
@@ -236,7 +237,7 @@ func TestInstallErrors(t *testing.T) {
 		{"bad values file", InstallOptions{Chart: ChartRef{Chart: ref, PlainHTTP: true}, Values: Values{Files: []string{bad}}}, ErrBadValues, []string{bad, "line"}},
 		{"registry down", InstallOptions{Chart: ChartRef{Chart: downRef, Version: "1.28.0", PlainHTTP: true}}, ErrUnreachable, []string{down.Host}},
 		{"bad release name", InstallOptions{ReleaseName: "Not_Valid", Chart: ChartRef{Chart: ref, PlainHTTP: true}}, ErrBadValues, []string{"Not_Valid"}},
-		{"no namespace", InstallOptions{Namespace: "not-there", Chart: ChartRef{Chart: ref, PlainHTTP: true}}, ErrNoNamespace, []string{`"not-there"`, "--create-namespace"}},
+		{"no namespace", InstallOptions{Namespace: "not-there", Chart: ChartRef{Chart: ref, PlainHTTP: true}}, ErrNoNamespace, []string{`"not-there"`, "kubectl create namespace not-there"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := tc.opts
@@ -304,7 +305,7 @@ func TestDryRun(t *testing.T) {
 		ReleaseName: "istiod",
 		Chart:       ChartRef{Chart: ref, PlainHTTP: true},
 		Values:      Values{Set: []string{"pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION=true"}},
-		DryRun:      true,
+		DryRun:      kube.DryRunClient,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -321,6 +322,35 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
+// A server dry run renders against the cluster and checks the objects there, changing nothing:
+// an object that exists outside the release is a conflict, as on a real install.
+func TestServerDryRun(t *testing.T) {
+	reg := ocitest.Start(t)
+	ref, _ := reg.MustPushChart(t, testChart("istio/istiod"), "")
+	ns := namespace(t, "serverdry")
+	c := newClient(t, ns)
+	opts := InstallOptions{ReleaseName: "istiod", Chart: ChartRef{Chart: ref, PlainHTTP: true}, DryRun: kube.DryRunServer}
+	res, err := c.Install(ctx(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Action != "dry-run" || res.DryRun != kube.DryRunServer || len(res.Objects) != 2 || !strings.HasSuffix(res.Summary(), "(server dry run)") {
+		t.Fatalf("server dry run %+v\n%s", res, res.Summary())
+	}
+	_, err = clientset(t).CoreV1().ConfigMaps(ns).Get(context.Background(), "istiod-test-values", metav1.GetOptions{})
+	wantGone(t, err, "ConfigMap after a server dry run")
+	if st, err := c.Status(ctx(t), "istiod", ""); err != nil || st.Installed {
+		t.Fatalf("Status after a server dry run: %+v, %v", st, err)
+	}
+
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "istiod-test-values", Namespace: ns}}
+	if _, err := clientset(t).CoreV1().ConfigMaps(ns).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Install(ctx(t), opts)
+	wantError(t, err, ErrConflict, "istiod-test-values")
+}
+
 // A chart the caller loaded (and checked) is installed as it is: Chart is
 // not read, so a reference that resolves to nothing does not matter.
 func TestInstallLoadedChart(t *testing.T) {
@@ -330,7 +360,7 @@ func TestInstallLoadedChart(t *testing.T) {
 	}
 	ns := namespace(t, "loaded")
 	c := newClient(t, ns)
-	for _, dry := range []bool{true, false} {
+	for _, dry := range []kube.DryRun{kube.DryRunClient, kube.DryRunNone} {
 		res, err := c.Install(ctx(t), InstallOptions{
 			ReleaseName: "istiod", Chart: ChartRef{Chart: "/nonexistent/chart"},
 			Loaded: ch, Source: "checked earlier", DryRun: dry,

@@ -124,8 +124,7 @@ func (c *Client) Uninstall(ctx context.Context, releaseName string, opts Uninsta
 			if opts.IgnoreNotFound {
 				return res, nil
 			}
-			return nil, &Error{Kind: ErrReleaseNotFound, Problem: fmt.Sprintf("there is no release %q in namespace %q", releaseName, ns),
-				Fix: "check the name and namespace (`helm list -A` lists releases)", Err: err}
+			return nil, newError(ErrReleaseNotFound, fmt.Sprintf("there is no release %q in namespace %q", releaseName, ns), "check the name and namespace (`helm list -A` lists releases)", err)
 		}
 		return nil, explainCluster(err, fmt.Sprintf("uninstalling release %q in namespace %q", releaseName, ns))
 	}

@@ -43,12 +43,12 @@ func (v Values) Merge() (map[string]any, error) {
 	}
 	for _, s := range v.Set {
 		if err := strvals.ParseInto(s, out); err != nil {
-			return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("--set %q cannot be parsed", s), Fix: "write key=value pairs separated by commas, e.g. --set provider.name=istio,replicas=2", Err: err}
+			return nil, newError(ErrBadValues, fmt.Sprintf("--set %q cannot be parsed", s), "write key=value pairs separated by commas, e.g. --set provider.name=istio,replicas=2", err)
 		}
 	}
 	for _, s := range v.SetString {
 		if err := strvals.ParseIntoString(s, out); err != nil {
-			return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("--set-string %q cannot be parsed", s), Fix: "write key=value pairs separated by commas, e.g. --set-string image.tag=0.1.0", Err: err}
+			return nil, newError(ErrBadValues, fmt.Sprintf("--set-string %q cannot be parsed", s), "write key=value pairs separated by commas, e.g. --set-string image.tag=0.1.0", err)
 		}
 	}
 	mergeInto(out, copyMap(v.Override))
@@ -61,18 +61,17 @@ func readValuesFile(path string) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("values file %s does not exist", path), Fix: "check the path given to -f"}
+			return nil, newError(ErrBadValues, fmt.Sprintf("values file %s does not exist", path), "check the path given to -f", nil)
 		}
-		return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("cannot read values file %s", path), Err: err}
+		return nil, newError(ErrBadValues, fmt.Sprintf("cannot read values file %s", path), "", err)
 	}
 	var doc any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := err.Error()
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("values file %s is not valid YAML: line %s: %s", path, m[1], m[2]),
-				Fix: "fix the YAML at that line (indentation and `key: value` pairs)", Err: err, quiet: true}
+			return nil, quietError(ErrBadValues, fmt.Sprintf("values file %s is not valid YAML: line %s: %s", path, m[1], m[2]), "fix the YAML at that line (indentation and `key: value` pairs)", err)
 		}
-		return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("values file %s is not valid YAML", path), Fix: "fix the YAML", Err: err}
+		return nil, newError(ErrBadValues, fmt.Sprintf("values file %s is not valid YAML", path), "fix the YAML", err)
 	}
 	switch d := doc.(type) {
 	case nil:
@@ -80,8 +79,7 @@ func readValuesFile(path string) (map[string]any, error) {
 	case map[string]any:
 		return d, nil
 	default:
-		return nil, &Error{Kind: ErrBadValues, Problem: fmt.Sprintf("values file %s holds a %s at the top level", path, yamlKind(d)),
-			Fix: "a values file is a map of keys to values, e.g. `provider:\\n  name: istio`"}
+		return nil, newError(ErrBadValues, fmt.Sprintf("values file %s holds a %s at the top level", path, yamlKind(d)), "a values file is a map of keys to values, e.g. `provider:\\n  name: istio`", nil)
 	}
 }
 

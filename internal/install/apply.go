@@ -13,6 +13,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/igw-dev/igw/internal/diagnose"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // Installer applies CRDs server-side as igwctl.
@@ -22,7 +25,7 @@ type Installer struct {
 	Progress io.Writer
 	// Force applies despite the checks' problems and takes over fields other managers hold.
 	Force  bool
-	DryRun DryRun
+	DryRun kube.DryRun
 	// PollInterval is how often waiting re-reads the CRDs; 0 means 250ms.
 	PollInterval time.Duration
 }
@@ -50,7 +53,7 @@ func (in *Installer) Install(ctx context.Context, crds []CRD) (*Result, error) {
 			"wait until they are gone (kubectl get crd NAME) and run the install again", strings.Join(terminating, ", "))
 	}
 
-	var problems []Problem
+	var problems []diagnose.Finding
 	for i, c := range crds {
 		problems = append(problems, CheckApply(c, installed[i])...)
 	}
@@ -61,7 +64,7 @@ func (in *Installer) Install(ctx context.Context, crds []CRD) (*Result, error) {
 					gatewayHint(crds, problems)+".")
 		}
 		for _, p := range problems {
-			in.progressf("warning: --force: %s\n", p)
+			in.progressf("warning: --force: %s\n", problemLine(p))
 		}
 	}
 
@@ -73,7 +76,7 @@ func (in *Installer) Install(ctx context.Context, crds []CRD) (*Result, error) {
 		}
 	}
 
-	if res.DryRun == DryRunClient {
+	if res.DryRun == kube.DryRunClient {
 		for i, c := range crds {
 			results[i].Action = clientAction(c, installed[i])
 		}
@@ -96,12 +99,12 @@ func (in *Installer) Install(ctx context.Context, crds []CRD) (*Result, error) {
 		return nil, fmt.Errorf("refusing to install the CRDs; nothing was changed; the API server rejected:\n  - %s%s",
 			strings.Join(failures, "\n  - "), conflictHint(failures, in.Force))
 	}
-	if res.DryRun == DryRunServer {
+	if res.DryRun == kube.DryRunServer {
 		res.CRDs = results
 		return res, nil
 	}
 
-	in.progressf("applying %s (server-side apply, field manager %s)...\n", countCRDs(len(crds)), FieldManager)
+	in.progressf("applying %s (server-side apply, field manager %s)...\n", countCRDs(len(crds)), kube.FieldManager)
 	for i, c := range crds {
 		out, err := in.apply(ctx, c, false)
 		if err != nil {
@@ -121,9 +124,9 @@ func (in *Installer) Install(ctx context.Context, crds []CRD) (*Result, error) {
 	return res, nil
 }
 
-func (in *Installer) dryRun() DryRun {
+func (in *Installer) dryRun() kube.DryRun {
 	if in.DryRun == "" {
-		return DryRunNone
+		return kube.DryRunNone
 	}
 	return in.DryRun
 }
@@ -140,7 +143,7 @@ func (in *Installer) apply(ctx context.Context, c CRD, dryRun bool) (*apiextensi
 		return nil, err
 	}
 	force := in.Force
-	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: &force}
+	opts := metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -197,7 +200,7 @@ func conflictHint(failures []string, force bool) string {
 
 // gatewayHint points at --gateway-api none when the Gateway API CRDs belong to someone else (a
 // provider or a managed cluster often installs them itself).
-func gatewayHint(crds []CRD, problems []Problem) string {
+func gatewayHint(crds []CRD, problems []diagnose.Finding) string {
 	gateway := map[string]bool{}
 	for _, c := range crds {
 		if c.IsGatewayAPI() {
@@ -205,7 +208,7 @@ func gatewayHint(crds []CRD, problems []Problem) string {
 		}
 	}
 	for _, p := range problems {
-		if gateway[p.CRD] {
+		if gateway[p.Object.Name] {
 			return ", or pass --gateway-api none to leave the installed Gateway API CRDs alone"
 		}
 	}

@@ -8,15 +8,26 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/igw-dev/igw/internal/diagnose"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
-// Problem is a reason to leave a CRD alone unless --force says otherwise.
-type Problem struct {
-	CRD     string `json:"crd"`
-	Message string `json:"message"`
+// crdFinding is a reason to leave a CRD alone unless --force says otherwise. fix is empty where
+// --force is the only way past it: the refusal says that once for all.
+func crdFinding(code diagnose.Code, crd, message, fix string) diagnose.Finding {
+	return diagnose.Finding{Code: code, Severity: diagnose.Error, Object: diagnose.Object{Kind: "CustomResourceDefinition", Name: crd},
+		Message: message, Fix: fix}
 }
 
-func (p Problem) String() string { return p.CRD + ": " + p.Message }
+// problemLine is a CRD finding as refusals and --force warnings list it: "NAME: message (fix)".
+func problemLine(f diagnose.Finding) string {
+	line := f.Object.Name + ": " + f.Message
+	if f.Fix != "" {
+		line += " (" + f.Fix + ")"
+	}
+	return line
+}
 
 // Helm marks the objects it manages with this label and these annotations.
 const (
@@ -31,28 +42,29 @@ const (
 // CheckApply returns why applying want over the installed CRD (nil when absent) would be unsafe:
 // a downgrade, a switch from the experimental to the standard Gateway API channel, or taking over
 // a CRD another tool installed.
-func CheckApply(want CRD, installed *apiextensionsv1.CustomResourceDefinition) []Problem {
+func CheckApply(want CRD, installed *apiextensionsv1.CustomResourceDefinition) []diagnose.Finding {
 	if installed == nil {
 		return nil
 	}
-	var problems []Problem
-	add := func(format string, args ...any) {
-		problems = append(problems, Problem{CRD: want.Name, Message: fmt.Sprintf(format, args...)})
+	var problems []diagnose.Finding
+	add := func(code diagnose.Code, fix, format string, args ...any) {
+		problems = append(problems, crdFinding(code, want.Name, fmt.Sprintf(format, args...), fix))
 	}
 	if have := installed.Annotations[want.VersionAnnotation]; have != "" {
 		cmp, err := CompareVersions(have, want.BundleVersion)
 		switch {
 		case err != nil:
-			add("cannot tell whether applying %s would downgrade it: installed %s %q: %v",
+			add(diagnose.CRDVersionUnknown, "", "cannot tell whether applying %s would downgrade it: installed %s %q: %v",
 				want.BundleVersion, want.VersionAnnotation, have, err)
 		case cmp > 0:
-			add("installed version %s is newer than %s, which this would apply: a downgrade (%s)",
+			add(diagnose.CRDDowngrade, "", "installed version %s is newer than %s, which this would apply: a downgrade (%s)",
 				have, want.BundleVersion, want.VersionAnnotation)
 		}
 	}
 	if want.IsGatewayAPI() && installed.Annotations[GatewayAPIChannelAnnotation] == channelExperimental && want.Channel == channelStandard {
-		add("installed from the experimental Gateway API channel; applying the standard channel removes " +
-			"experimental fields that existing objects may use (use --gateway-api experimental to keep them)")
+		add(diagnose.GatewayAPIChannelSwitch, "use --gateway-api experimental to keep them",
+			"installed from the experimental Gateway API channel; applying the standard channel removes "+
+				"experimental fields that existing objects may use")
 	}
 	problems = append(problems, checkOwnership(want.Name, installed, false)...)
 	return problems
@@ -60,7 +72,7 @@ func CheckApply(want CRD, installed *apiextensionsv1.CustomResourceDefinition) [
 
 // CheckDelete returns why deleting the installed CRD would be unsafe because igwctl did not
 // install it. Objects that still exist are counted separately (they need the cluster).
-func CheckDelete(installed *apiextensionsv1.CustomResourceDefinition) []Problem {
+func CheckDelete(installed *apiextensionsv1.CustomResourceDefinition) []diagnose.Finding {
 	return checkOwnership(installed.Name, installed, true)
 }
 
@@ -69,20 +81,20 @@ func CheckDelete(installed *apiextensionsv1.CustomResourceDefinition) []Problem 
 // fields with it: after a --force take-over they keep co-owning the fields whose values agree,
 // and refusing again on every later run would make --force permanent. Real disagreements still
 // surface as server-side apply conflicts.
-func checkOwnership(name string, installed *apiextensionsv1.CustomResourceDefinition, deleting bool) []Problem {
-	var problems []Problem
+func checkOwnership(name string, installed *apiextensionsv1.CustomResourceDefinition, deleting bool) []diagnose.Finding {
+	var problems []diagnose.Finding
 	if release, ok := HelmRelease(installed); ok {
 		// Refused even after igwctl applied it: Helm keeps claiming it until its marks go.
-		msg := "managed by Helm release " + release + ": the next helm upgrade would fight igwctl over it " +
-			"(remove its Helm labels and annotations, or the release, to hand it to igwctl)"
+		msg, fix := "managed by Helm release "+release+": the next helm upgrade would fight igwctl over it",
+			"remove its Helm labels and annotations, or the release, to hand it to igwctl"
 		if deleting {
-			msg = "managed by Helm release " + release + ": remove it with Helm, or it breaks the release"
+			msg, fix = "managed by Helm release "+release, "remove it with Helm, or it breaks the release"
 		}
-		problems = append(problems, Problem{CRD: name, Message: msg})
+		problems = append(problems, crdFinding(diagnose.CRDManagedByHelm, name, msg, fix))
 	}
 	if others := SpecManagers(installed.ManagedFields); len(others) > 0 && !AppliedByIgwctl(installed.ManagedFields) {
-		problems = append(problems, Problem{CRD: name, Message: fmt.Sprintf(
-			"installed by another tool: its spec is managed by %s, not %s", quoteAll(others), FieldManager)})
+		problems = append(problems, crdFinding(diagnose.CRDManagedByOther, name, fmt.Sprintf(
+			"installed by another tool: its spec is managed by %s, not %s", quoteAll(others), kube.FieldManager), ""))
 	}
 	return problems
 }
@@ -108,7 +120,7 @@ func HelmRelease(obj metav1.Object) (string, bool) {
 func SpecManagers(entries []metav1.ManagedFieldsEntry) []string {
 	seen := map[string]bool{}
 	for _, e := range entries {
-		if e.Manager == FieldManager && e.Operation == metav1.ManagedFieldsOperationApply {
+		if e.Manager == kube.FieldManager && e.Operation == metav1.ManagedFieldsOperationApply {
 			continue
 		}
 		if e.FieldsV1 == nil || !ownsSpec(e.FieldsV1.GetRawBytes()) {
@@ -131,7 +143,7 @@ func SpecManagers(entries []metav1.ManagedFieldsEntry) []string {
 // AppliedByIgwctl tells whether igwctl has a server-side apply entry among the managed fields.
 func AppliedByIgwctl(entries []metav1.ManagedFieldsEntry) bool {
 	for _, e := range entries {
-		if e.Manager == FieldManager && e.Operation == metav1.ManagedFieldsOperationApply {
+		if e.Manager == kube.FieldManager && e.Operation == metav1.ManagedFieldsOperationApply {
 			return true
 		}
 	}
@@ -156,11 +168,11 @@ func quoteAll(s []string) string {
 }
 
 // refusal is the error for problems found before anything was changed.
-func refusal(what string, problems []Problem, forceHelp string) error {
+func refusal(what string, problems []diagnose.Finding, forceHelp string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "refusing to %s; nothing was changed:", what)
 	for _, p := range problems {
-		b.WriteString("\n  - " + p.String())
+		b.WriteString("\n  - " + problemLine(p))
 	}
 	b.WriteString("\n" + forceHelp)
 	return &RefusedError{Problems: problems, msg: b.String()}
@@ -168,7 +180,7 @@ func refusal(what string, problems []Problem, forceHelp string) error {
 
 // RefusedError is returned when a check refused, before any change was made.
 type RefusedError struct {
-	Problems []Problem
+	Problems []diagnose.Finding
 	msg      string
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/igw-dev/igw/api"
 	"github.com/igw-dev/igw/config"
+	"github.com/igw-dev/igw/internal/diagnose"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 func entry(manager string, op metav1.ManagedFieldsOperationType, fields string) metav1.ManagedFieldsEntry {
@@ -29,16 +31,16 @@ func installedCRD(annotations, labels map[string]string, managed ...metav1.Manag
 var poolCRD = CRD{Name: "inferencepools.inference.networking.k8s.io", Set: config.InferenceV1,
 	VersionAnnotation: api.BundleVersionAnnotation, BundleVersion: "v1.6.0"}
 
-func messages(ps []Problem) string {
+func messages(ps []diagnose.Finding) string {
 	var s []string
 	for _, p := range ps {
-		s = append(s, p.String())
+		s = append(s, problemLine(p))
 	}
 	return strings.Join(s, "\n")
 }
 
 func TestCheckApplyVersions(t *testing.T) {
-	ours := entry(FieldManager, metav1.ManagedFieldsOperationApply, specFields)
+	ours := entry(kube.FieldManager, metav1.ManagedFieldsOperationApply, specFields)
 	for _, tc := range []struct {
 		installed string
 		want      string // "" for no problem
@@ -65,7 +67,7 @@ func TestCheckApplyVersions(t *testing.T) {
 }
 
 func TestCheckApplyOwnership(t *testing.T) {
-	ours := entry(FieldManager, metav1.ManagedFieldsOperationApply, specFields)
+	ours := entry(kube.FieldManager, metav1.ManagedFieldsOperationApply, specFields)
 	for _, tc := range []struct {
 		name    string
 		managed []metav1.ManagedFieldsEntry
@@ -79,7 +81,7 @@ func TestCheckApplyOwnership(t *testing.T) {
 			want: []string{`installed by another tool: its spec is managed by "kubectl-client-side-apply", not igwctl`}},
 		{name: "two others", managed: []metav1.ManagedFieldsEntry{entry("kubectl", metav1.ManagedFieldsOperationApply, specFields), entry("helm", metav1.ManagedFieldsOperationUpdate, specFields)},
 			want: []string{`"helm", "kubectl"`}},
-		{name: "igwctl Update is not igwctl's apply", managed: []metav1.ManagedFieldsEntry{entry(FieldManager, metav1.ManagedFieldsOperationUpdate, specFields)},
+		{name: "igwctl Update is not igwctl's apply", managed: []metav1.ManagedFieldsEntry{entry(kube.FieldManager, metav1.ManagedFieldsOperationUpdate, specFields)},
 			want: []string{`managed by "igwctl"`}},
 		// After a forced take-over kubectl keeps co-owning fields whose values agree; the CRD is igwctl's.
 		{name: "shared after force", managed: []metav1.ManagedFieldsEntry{entry("kubectl", metav1.ManagedFieldsOperationApply, specFields), ours}},
@@ -107,7 +109,7 @@ func TestCheckApplyOwnership(t *testing.T) {
 }
 
 func TestCheckApplyGatewayChannel(t *testing.T) {
-	ours := entry(FieldManager, metav1.ManagedFieldsOperationApply, specFields)
+	ours := entry(kube.FieldManager, metav1.ManagedFieldsOperationApply, specFields)
 	want := CRD{Name: "httproutes.gateway.networking.k8s.io", Set: config.GatewayAPIStandard, Channel: "standard",
 		VersionAnnotation: GatewayAPIBundleVersionAnnotation, BundleVersion: "v1.6.3"}
 	installed := func(channel, version string) *apiextensionsv1.CustomResourceDefinition {
@@ -130,8 +132,8 @@ func TestCheckApplyGatewayChannel(t *testing.T) {
 }
 
 func TestRefusalLists(t *testing.T) {
-	err := refusal("install the CRDs", []Problem{{CRD: "a", Message: "m1"}, {CRD: "b", Message: "m2"}}, "Use --force.")
-	want := "refusing to install the CRDs; nothing was changed:\n  - a: m1\n  - b: m2\nUse --force."
+	err := refusal("install the CRDs", []diagnose.Finding{crdFinding(diagnose.CRDDowngrade, "a", "m1", ""), crdFinding(diagnose.CRDManagedByHelm, "b", "m2", "f")}, "Use --force.")
+	want := "refusing to install the CRDs; nothing was changed:\n  - a: m1\n  - b: m2 (f)\nUse --force."
 	if err.Error() != want {
 		t.Errorf("got %q", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/igw-dev/igw/api"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 var defaults = Selection{GatewayAPI: GatewayAPIStandard, Objective: ObjectiveLLMD, InferenceVersion: api.BundleVersion}
@@ -47,7 +48,7 @@ func TestInstallEstablishesAndIsIdempotent(t *testing.T) {
 
 	// The same again changes nothing, and all three ways of asking say so.
 	in := installer(t, &bytes.Buffer{})
-	for _, mode := range []DryRun{DryRunClient, DryRunServer, DryRunNone} {
+	for _, mode := range []kube.DryRun{kube.DryRunClient, kube.DryRunServer, kube.DryRunNone} {
 		in.DryRun = mode
 		if got := actions(mustInstall(t, in, crds)); got != "all unchanged" {
 			t.Errorf("re-run (dry run %s): %s", mode, got)
@@ -74,7 +75,7 @@ func TestInstallEstablishesAndIsIdempotent(t *testing.T) {
 func TestDryRunChangesNothing(t *testing.T) {
 	reset(t)
 	crds := load(t, defaults)
-	for _, mode := range []DryRun{DryRunClient, DryRunServer} {
+	for _, mode := range []kube.DryRun{kube.DryRunClient, kube.DryRunServer} {
 		in := installer(t, &bytes.Buffer{})
 		in.DryRun = mode
 		res := mustInstall(t, in, crds)
@@ -92,7 +93,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	changed := old
 	changed.Object = old.Object.DeepCopy()
 	changed.Object.SetLabels(map[string]string{"team": "inference"})
-	for _, mode := range []DryRun{DryRunClient, DryRunServer} {
+	for _, mode := range []kube.DryRun{kube.DryRunClient, kube.DryRunServer} {
 		in := installer(t, &bytes.Buffer{})
 		in.DryRun = mode
 		res := mustInstall(t, in, []CRD{crds[0], changed})
@@ -105,8 +106,8 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 	var out bytes.Buffer
 	in := installer(t, &bytes.Buffer{})
-	in.DryRun = DryRunServer
-	if err := mustInstall(t, in, []CRD{changed}).Print(&out, OutputText); err != nil {
+	in.DryRun = kube.DryRunServer
+	if err := mustInstall(t, in, []CRD{changed}).WriteText(&out); err != nil {
 		t.Fatal(err)
 	}
 	if want := "customresourcedefinition.apiextensions.k8s.io/" + changed.Name + " configured (server dry run)\n"; out.String() != want {
@@ -122,7 +123,7 @@ func TestDowngradeRefused(t *testing.T) {
 	crds := load(t, Selection{GatewayAPI: GatewayAPINone, Objective: ObjectiveBoth})
 	pool := crds[0]
 	// A newer release installed it, as igwctl (so only the version stands in the way).
-	applyAs(t, FieldManager, pool, func(u *unstructured.Unstructured) {
+	applyAs(t, kube.FieldManager, pool, func(u *unstructured.Unstructured) {
 		ann := u.GetAnnotations()
 		ann[api.BundleVersionAnnotation] = "v1.7.0"
 		u.SetAnnotations(ann)

@@ -1,39 +1,13 @@
-// Package install is what `igwctl install` and `igwctl uninstall` do to a cluster: pick the
-// manifests (embedded, or fetched from an upstream release), check that applying them is safe,
-// apply them server-side, and wait for the result.
+// Package install installs and uninstalls the CRDs igwctl ships (inference extension and Gateway
+// API): pick the manifests (embedded, or fetched from an upstream release), check that applying
+// them is safe, apply them server-side, and wait for the result.
 package install
 
 import (
 	"fmt"
-	"strings"
-
-	"github.com/spf13/pflag"
 
 	"github.com/igw-dev/igw/config"
 )
-
-// FieldManager is the server-side apply field manager igwctl writes as; its entries in an
-// object's managedFields are how igwctl recognises what it installed.
-const FieldManager = "igwctl"
-
-// enumValue is a pflag.Value that accepts only the listed values, so a bad value fails at parse
-// time with an error naming the flag and the valid values.
-type enumValue struct {
-	value *string
-	valid []string
-}
-
-func (e enumValue) String() string { return *e.value }
-func (e enumValue) Type() string   { return "string" }
-func (e enumValue) Set(s string) error {
-	for _, v := range e.valid {
-		if s == v {
-			*e.value = s
-			return nil
-		}
-	}
-	return fmt.Errorf("must be one of %s", strings.Join(e.valid, ", "))
-}
 
 // GatewayAPI is the Gateway API channel to install alongside the inference CRDs.
 type GatewayAPI string
@@ -45,9 +19,9 @@ const (
 	GatewayAPINone         GatewayAPI = "none"
 )
 
-// Value returns a pflag.Value that sets g.
-func (g *GatewayAPI) Value() pflag.Value {
-	return enumValue{value: (*string)(g), valid: []string{"standard", "experimental", "none"}}
+// GatewayAPIs are the valid channels, as --gateway-api lists them.
+func GatewayAPIs() []GatewayAPI {
+	return []GatewayAPI{GatewayAPIStandard, GatewayAPIExperimental, GatewayAPINone}
 }
 
 // ObjectiveGroup picks the API group(s) of the InferenceObjective CRD.
@@ -63,50 +37,9 @@ const (
 	ObjectiveNone ObjectiveGroup = "none"
 )
 
-// Value returns a pflag.Value that sets o.
-func (o *ObjectiveGroup) Value() pflag.Value {
-	return enumValue{value: (*string)(o), valid: []string{"llm-d", "x-k8s", "both", "none"}}
-}
-
-// DryRun says whether and where changes are only simulated.
-type DryRun string
-
-// The values of --dry-run.
-const (
-	DryRunNone   DryRun = "none"
-	DryRunClient DryRun = "client"
-	DryRunServer DryRun = "server"
-)
-
-// Value returns a pflag.Value that sets d.
-func (d *DryRun) Value() pflag.Value {
-	return enumValue{value: (*string)(d), valid: []string{"none", "client", "server"}}
-}
-
-// suffix is what kubectl appends to a result line in this mode.
-func (d DryRun) suffix() string {
-	switch d {
-	case DryRunClient:
-		return " (dry run)"
-	case DryRunServer:
-		return " (server dry run)"
-	}
-	return ""
-}
-
-// Output is the format of a command's result on stdout.
-type Output string
-
-// The values of -o/--output.
-const (
-	OutputText Output = "text"
-	OutputJSON Output = "json"
-	OutputYAML Output = "yaml"
-)
-
-// Value returns a pflag.Value that sets o.
-func (o *Output) Value() pflag.Value {
-	return enumValue{value: (*string)(o), valid: []string{"text", "json", "yaml"}}
+// ObjectiveGroups are the valid groups, as --objective-group lists them.
+func ObjectiveGroups() []ObjectiveGroup {
+	return []ObjectiveGroup{ObjectiveLLMD, ObjectiveXK8s, ObjectiveBoth, ObjectiveNone}
 }
 
 // Selection is which CRDs to install or uninstall.

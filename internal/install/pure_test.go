@@ -127,32 +127,6 @@ func TestSelectionValidate(t *testing.T) {
 	}
 }
 
-func TestEnumFlags(t *testing.T) {
-	var g GatewayAPI = GatewayAPIStandard
-	v := g.Value()
-	if err := v.Set("experimental"); err != nil || g != GatewayAPIExperimental || v.String() != "experimental" {
-		t.Errorf("set experimental: %v, %q", err, g)
-	}
-	if err := v.Set("Standard"); err == nil || !strings.Contains(err.Error(), "standard, experimental, none") {
-		t.Errorf("bad value: %v", err)
-	}
-	if g != GatewayAPIExperimental {
-		t.Errorf("a rejected value changed the flag to %q", g)
-	}
-	var o ObjectiveGroup
-	if err := o.Value().Set("both"); err != nil || o != ObjectiveBoth {
-		t.Error(err)
-	}
-	var d DryRun
-	if err := d.Value().Set("true"); err == nil {
-		t.Error("--dry-run=true accepted")
-	}
-	var out Output
-	if err := out.Value().Set("wide"); err == nil || !strings.Contains(err.Error(), "text, json, yaml") {
-		t.Errorf("-o wide: %v", err)
-	}
-}
-
 func TestSubset(t *testing.T) {
 	for i, tc := range []struct {
 		want, have any

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // Action is what happened (or, in a dry run, would happen) to one CRD.
@@ -32,19 +32,16 @@ type CRDResult struct {
 // Result is the outcome of an install or uninstall, printed on stdout.
 type Result struct {
 	Operation string      `json:"operation"`
-	DryRun    DryRun      `json:"dryRun"`
+	DryRun    kube.DryRun `json:"dryRun"`
 	CRDs      []CRDResult `json:"crds"`
 	// NotInstalled lists objects of the manifests that were deliberately left out.
 	NotInstalled []string `json:"notInstalled,omitempty"`
 }
 
-// Print writes r in the given format: kubectl-style lines for text, else the whole structure.
-func (r *Result) Print(w io.Writer, format Output) error {
-	if format == OutputJSON || format == OutputYAML {
-		return cmdutil.PrintData(w, string(format), r)
-	}
+// WriteText writes one kubectl-style line per CRD.
+func (r *Result) WriteText(w io.Writer) error {
 	for _, c := range r.CRDs {
-		if _, err := fmt.Fprintf(w, "customresourcedefinition.apiextensions.k8s.io/%s %s%s\n", c.Name, c.Action, r.DryRun.suffix()); err != nil {
+		if _, err := fmt.Fprintf(w, "customresourcedefinition.apiextensions.k8s.io/%s %s%s\n", c.Name, c.Action, r.DryRun.Suffix()); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/igw-dev/igw/internal/diagnose"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // Uninstaller deletes CRDs, and with them every object of their kinds.
@@ -24,7 +27,7 @@ type Uninstaller struct {
 	Progress io.Writer
 	// Force deletes CRDs that still have objects or that igwctl did not install.
 	Force  bool
-	DryRun DryRun
+	DryRun kube.DryRun
 	// PollInterval is how often waiting re-reads the CRDs; 0 means 250ms.
 	PollInterval time.Duration
 }
@@ -35,7 +38,7 @@ type Uninstaller struct {
 func (u *Uninstaller) Uninstall(ctx context.Context, crds []CRD) (*Result, error) {
 	dryRun := u.DryRun
 	if dryRun == "" {
-		dryRun = DryRunNone
+		dryRun = kube.DryRunNone
 	}
 	res := &Result{Operation: "uninstall", DryRun: dryRun}
 	crds = reversed(crds)
@@ -44,7 +47,7 @@ func (u *Uninstaller) Uninstall(ctx context.Context, crds []CRD) (*Result, error
 		return nil, err
 	}
 
-	var problems []Problem
+	var problems []diagnose.Finding
 	results := make([]CRDResult, len(crds))
 	var present []int // indexes of the CRDs that exist
 	for i, c := range crds {
@@ -62,7 +65,7 @@ func (u *Uninstaller) Uninstall(ctx context.Context, crds []CRD) (*Result, error
 		}
 		results[i].Objects = objs.total
 		if objs.total > 0 {
-			problems = append(problems, Problem{CRD: c.Name, Message: objs.String() + "; deleting the CRD deletes them"})
+			problems = append(problems, crdFinding(diagnose.CRDObjectsExist, c.Name, objs.String()+"; deleting the CRD deletes them", ""))
 		}
 	}
 	if len(problems) > 0 {
@@ -71,11 +74,11 @@ func (u *Uninstaller) Uninstall(ctx context.Context, crds []CRD) (*Result, error
 				"Delete those objects first, or rerun with --force to delete the CRDs and every object of them.")
 		}
 		for _, p := range problems {
-			u.progressf("warning: --force: %s\n", p)
+			u.progressf("warning: --force: %s\n", problemLine(p))
 		}
 	}
 	res.CRDs = results
-	if dryRun == DryRunClient || len(present) == 0 {
+	if dryRun == kube.DryRunClient || len(present) == 0 {
 		return res, nil
 	}
 
@@ -90,7 +93,7 @@ func (u *Uninstaller) Uninstall(ctx context.Context, crds []CRD) (*Result, error
 		return nil, fmt.Errorf("refusing to uninstall the CRDs; nothing was changed; the API server rejected:\n  - %s",
 			strings.Join(failures, "\n  - "))
 	}
-	if dryRun == DryRunServer {
+	if dryRun == kube.DryRunServer {
 		return res, nil
 	}
 

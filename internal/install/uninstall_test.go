@@ -9,6 +9,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 func uninstaller(t *testing.T, progress *bytes.Buffer) *Uninstaller {
@@ -41,7 +43,7 @@ func TestUninstallRefusedWhileObjectsExist(t *testing.T) {
 	}
 
 	// Dry runs report the deletions and keep everything.
-	for _, mode := range []DryRun{DryRunClient, DryRunServer} {
+	for _, mode := range []kube.DryRun{kube.DryRunClient, kube.DryRunServer} {
 		u := uninstaller(t, &bytes.Buffer{})
 		u.DryRun, u.Force = mode, true
 		res, err := u.Uninstall(testCtx(t), crds)

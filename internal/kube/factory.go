@@ -42,6 +42,10 @@ type Factory interface {
 // UserAgent identifies igwctl in the API server's audit logs and metrics.
 const UserAgent = "igwctl"
 
+// FieldManager is the server-side apply field manager igwctl writes as; its entries in an
+// object's managedFields are how igwctl recognises what it installed.
+const FieldManager = "igwctl"
+
 // NewConfigFlags returns kubectl's connection flags. Register them with AddFlags on the root
 // command's persistent flags so every subcommand accepts them, as kubectl does.
 func NewConfigFlags() *genericclioptions.ConfigFlags {

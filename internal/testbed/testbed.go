@@ -307,10 +307,12 @@ func stopOnSignal(ch <-chan os.Signal) {
 // the package pass without running its tests, after a banner saying so; `go test` then reports it as
 // "ok ... [no tests to run]".
 func Main(m *testing.M, env **Env, opts ...Option) {
-	os.Exit(run(m, env, opts...))
+	os.Exit(Run(m, env, opts...))
 }
 
-func run(m *testing.M, env **Env, opts ...Option) int {
+// Run is Main without the exit: it returns the exit code, for a TestMain that checks something
+// after every test has run.
+func Run(m *testing.M, env **Env, opts ...Option) int {
 	e, err := Start(opts...)
 	if err != nil {
 		if errors.Is(err, ErrNotBuilt) && os.Getenv(SkipEnv) == "1" {

@@ -9,11 +9,10 @@ import (
 	"github.com/igw-dev/igw/internal/cmd/install/crds"
 	"github.com/igw-dev/igw/internal/cmd/install/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
-	"github.com/igw-dev/igw/internal/kube"
 )
 
 // NewCmd returns `igwctl install` with its subcommands.
-func NewCmd(io cmdutil.IOStreams, f kube.Factory) *cobra.Command {
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install the inference extension's parts into a cluster",
@@ -23,8 +22,6 @@ Each subcommand installs one part, checks that doing so is safe first, and waits
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(crds.NewCmd(io, f, nil))
-	cmd.AddCommand(provider.NewCmd(io, f, nil))
-	cmd.AddCommand(bbr.NewCmd(io, f, nil))
+	cmd.AddCommand(crds.NewCmd(f, nil), provider.NewCmd(f, nil), bbr.NewCmd(f, nil))
 	return cmd
 }

@@ -17,7 +17,7 @@ import (
 	cmdinstall "github.com/igw-dev/igw/internal/cmd/install"
 	"github.com/igw-dev/igw/internal/cmd/install/crds"
 	"github.com/igw-dev/igw/internal/cmd/root"
-	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/install"
 	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/testbed"
@@ -31,9 +31,8 @@ func TestMain(m *testing.M) { testbed.Main(m, &bed) }
 // cmd/igwctl would (an error there means exit status 1).
 func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	io, out, errOut := cmdutil.Test()
-	cmd := cmdinstall.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ""))
-	err = cmdutil.Execute(cmd, io, args...)
+	f, out, errOut := cmdtest.Factory(bed.Config, "")
+	err = cmdtest.Execute(cmdinstall.NewCmd(f), f.IO, args...)
 	return out.String(), errOut.String(), err
 }
 
@@ -178,7 +177,7 @@ func TestRefusalExitsNonZero(t *testing.T) {
 // TestThroughRootFlags runs the real command tree: the kubeconfig comes from --kubeconfig, as a
 // user would pass it.
 func TestThroughRootFlags(t *testing.T) {
-	io, out, errOut := cmdutil.Test()
+	io, out, errOut := cmdtest.Streams()
 	cmd := root.NewCmd(io)
 	cmd.SetArgs([]string{"install", "crds", "--kubeconfig", bed.Kubeconfig, "--gateway-api", "none", "--dry-run=server"})
 	if err := cmd.Execute(); err != nil {
@@ -188,7 +187,7 @@ func TestThroughRootFlags(t *testing.T) {
 		t.Errorf("stdout = %q", out)
 	}
 
-	io, out, _ = cmdutil.Test()
+	io, out, _ = cmdtest.Streams()
 	cmd = root.NewCmd(io)
 	cmd.SetArgs([]string{"install", "crds", "--server", "https://127.0.0.1:1", "--timeout", "20s"})
 	err := cmd.Execute()
@@ -215,14 +214,12 @@ func TestFromRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromRelease := func(args ...string) (string, string, error) {
-		io, out, errOut := cmdutil.Test()
-		cmd := crds.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ""), func(ctx context.Context, o *crds.Options) error {
+		f, out, errOut := cmdtest.Factory(bed.Config, "")
+		cmd := crds.NewCmd(f, func(ctx context.Context, o *crds.Options) error {
 			o.Fetcher = &install.Fetcher{BaseURL: srv.URL}
 			return crds.Run(ctx, o)
 		})
-		cmd.SetArgs(append([]string{"--from-release", "--inference-version", "v1.5.0", "--gateway-api", "none"}, args...))
-		cmd.SilenceUsage, cmd.SilenceErrors = true, true
-		err := cmd.Execute()
+		err := cmdtest.Execute(cmd, f.IO, append([]string{"--from-release", "--inference-version", "v1.5.0", "--gateway-api", "none"}, args...)...)
 		return out.String(), errOut.String(), err
 	}
 	_, stderr, err := fromRelease("--dry-run=client")

@@ -12,8 +12,8 @@ import (
 	ver "github.com/igw-dev/igw/internal/version"
 )
 
-// NewCmd returns the igwctl root command.
-func NewCmd(io cmdutil.IOStreams) *cobra.Command {
+// NewCmd returns the igwctl root command, writing to io.
+func NewCmd(io *cmdutil.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "igwctl",
 		Short: "Install, check and watch the Gateway API Inference Extension",
@@ -31,9 +31,7 @@ diagnoses problems, and shows live model-server state.`,
 	// to a cluster; the factory reads them once they are parsed.
 	kubeFlags := kube.NewConfigFlags()
 	kubeFlags.AddFlags(cmd.PersistentFlags())
-	f := kube.NewFactory(kubeFlags)
-	cmd.AddCommand(version.NewCmd(io, nil))
-	cmd.AddCommand(install.NewCmd(io, f))
-	cmd.AddCommand(uninstall.NewCmd(io, f))
+	f := cmdutil.NewFactory(io, kubeFlags)
+	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f))
 	return cmd
 }

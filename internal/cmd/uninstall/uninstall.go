@@ -9,11 +9,10 @@ import (
 	"github.com/igw-dev/igw/internal/cmd/uninstall/crds"
 	"github.com/igw-dev/igw/internal/cmd/uninstall/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
-	"github.com/igw-dev/igw/internal/kube"
 )
 
 // NewCmd returns `igwctl uninstall` with its subcommands.
-func NewCmd(io cmdutil.IOStreams, f kube.Factory) *cobra.Command {
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Remove what igwctl install installed",
@@ -24,8 +23,6 @@ waits until the removal is complete.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(crds.NewCmd(io, f, nil))
-	cmd.AddCommand(provider.NewCmd(io, f, nil))
-	cmd.AddCommand(bbr.NewCmd(io, f, nil))
+	cmd.AddCommand(crds.NewCmd(f, nil), provider.NewCmd(f, nil), bbr.NewCmd(f, nil))
 	return cmd
 }

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/igw-dev/igw/internal/cmd/uninstall"
-	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/install"
 	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/testbed"
@@ -23,9 +23,8 @@ func TestMain(m *testing.M) { testbed.Main(m, &bed) }
 
 func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	io, out, errOut := cmdutil.Test()
-	cmd := uninstall.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ""))
-	err = cmdutil.Execute(cmd, io, args...)
+	f, out, errOut := cmdtest.Factory(bed.Config, "")
+	err = cmdtest.Execute(uninstall.NewCmd(f), f.IO, args...)
 	return out.String(), errOut.String(), err
 }
 

@@ -2,7 +2,9 @@
 package version
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -12,40 +14,39 @@ import (
 
 // Options are the flags of `igwctl version`.
 type Options struct {
-	IO     cmdutil.IOStreams
-	Output string
+	IO     *cmdutil.IOStreams
+	Output cmdutil.Format
 }
 
-// NewCmd returns the command; run, when not nil, replaces the real work
-// (tests use it to check flag parsing alone).
-func NewCmd(io cmdutil.IOStreams, run func(*Options) error) *cobra.Command {
-	o := &Options{IO: io}
+// NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
+// parsing alone).
+func NewCmd(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
+	o := &Options{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the igwctl version",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if run != nil {
-				return run(o)
-			}
-			return Run(o)
-		},
+		Long: `Print igwctl's version, the commit it was built from and the Go version that built it:
+one line of text, or the fields with -o json|yaml.`,
+		Example: `  igwctl version
+  igwctl version -o json`,
+		Args: cobra.NoArgs,
+		RunE: cmdutil.RunE(o, Run, hook, nil),
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json or yaml (default: one line of text)")
+	cmdutil.AddOutputFlag(cmd.Flags(), &o.Output)
 	return cmd
 }
 
 // Run prints the version.
-func Run(o *Options) error {
-	v := version.Get()
-	switch o.Output {
-	case "":
-		_, err := fmt.Fprintf(o.IO.Out, "igwctl %s (commit %s, %s)\n", v.Version, orNone(v.Commit), v.GoVersion)
-		return err
-	case "json", "yaml":
-		return cmdutil.PrintData(o.IO.Out, o.Output, v)
-	}
-	return fmt.Errorf("--output %q is not supported; use json or yaml", o.Output)
+func Run(_ context.Context, o *Options) error {
+	return cmdutil.Print(o.IO.Out, o.Output, info{version.Get()})
+}
+
+// info is the version as igwctl prints it.
+type info struct{ version.Info }
+
+func (i info) WriteText(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "igwctl %s (commit %s, %s)\n", i.Version, orNone(i.Commit), i.GoVersion)
+	return err
 }
 
 func orNone(s string) string {

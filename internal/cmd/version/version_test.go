@@ -1,43 +1,45 @@
 package version
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 )
 
 func TestVersionOutputs(t *testing.T) {
-	io, out, _ := cmdutil.Test()
-	if err := Run(&Options{IO: io}); err != nil || !strings.HasPrefix(out.String(), "igwctl ") {
-		t.Fatalf("text: %q %v", out, err)
+	for _, format := range []cmdutil.Format{cmdutil.Text, ""} {
+		io, out, _ := cmdtest.Streams()
+		if err := Run(context.Background(), &Options{IO: io, Output: format}); err != nil || !strings.HasPrefix(out.String(), "igwctl ") {
+			t.Fatalf("%q: %q %v", format, out, err)
+		}
 	}
-	io, out, _ = cmdutil.Test()
-	if err := Run(&Options{IO: io, Output: "json"}); err != nil {
+	io, out, _ := cmdtest.Streams()
+	if err := Run(context.Background(), &Options{IO: io, Output: cmdutil.JSON}); err != nil {
 		t.Fatal(err)
 	}
 	var v map[string]any
 	if err := json.Unmarshal(out.Bytes(), &v); err != nil || v["version"] == "" || v["goVersion"] == nil {
 		t.Fatalf("json: %q %v", out, err)
 	}
-	io, _, _ = cmdutil.Test()
-	if err := Run(&Options{IO: io, Output: "xml"}); err == nil || !strings.Contains(err.Error(), "json or yaml") {
-		t.Fatalf("bad format accepted: %v", err)
-	}
 }
 
 func TestFlagParsing(t *testing.T) {
-	io, _, _ := cmdutil.Test()
-	var got *Options
-	cmd := NewCmd(io, func(o *Options) error { got = o; return nil })
-	cmd.SetArgs([]string{"-o", "yaml"})
-	if err := cmd.Execute(); err != nil || got.Output != "yaml" {
-		t.Fatalf("got %+v %v", got, err)
+	for _, tc := range []struct {
+		args []string
+		want cmdutil.Format
+	}{{nil, cmdutil.Text}, {[]string{"-o", "text"}, cmdutil.Text}, {[]string{"-o", "yaml"}, cmdutil.YAML}, {[]string{"--output=json"}, cmdutil.JSON}} {
+		if o, err := cmdtest.Parse(t, NewCmd, tc.args...); err != nil || o.Output != tc.want {
+			t.Errorf("%v: %+v %v", tc.args, o, err)
+		}
 	}
-	cmd = NewCmd(io, func(*Options) error { return nil })
-	cmd.SetArgs([]string{"extra"})
-	if err := cmd.Execute(); err == nil {
-		t.Fatal("an argument was accepted")
+	if _, err := cmdtest.Parse(t, NewCmd, "extra"); err == nil {
+		t.Error("an argument was accepted")
+	}
+	if _, err := cmdtest.Parse(t, NewCmd, "-o", "xml"); err == nil || !strings.Contains(err.Error(), "must be one of text, json, yaml") {
+		t.Errorf("-o xml: %v", err)
 	}
 }

@@ -3,36 +3,27 @@
 package bbr
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/igw-dev/igw/charts"
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/helm"
-	"github.com/igw-dev/igw/internal/install"
-	catalog "github.com/igw-dev/igw/internal/install/provider"
 	"github.com/igw-dev/igw/internal/kube"
+	"github.com/igw-dev/igw/internal/providers"
 )
-
-// ReleaseName is the Helm release igwctl installs bbr as.
-const ReleaseName = "bbr"
 
 // Options are the flags of `igwctl install bbr` and what the command is given.
 type Options struct {
-	IO      cmdutil.IOStreams
-	Factory kube.Factory
-	// Settings are the Helm client's; nil means helm.DefaultSettings().
-	Settings *helm.Settings
+	IO   *cmdutil.IOStreams
+	Kube kube.Factory
+	Helm helm.Settings
 
 	Provider         string
 	Image            string
@@ -44,18 +35,18 @@ type Options struct {
 	Chart            string
 	Version          string
 	PlainHTTP        bool
-	DryRun           bool
+	DryRun           kube.DryRun
 	Wait             bool
 	Timeout          time.Duration
-	Output           install.Output
+	Output           cmdutil.Format
 
 	providerSet, gatewaySet bool
 }
 
-// NewCmd returns the command; run, when not nil, replaces Run (tests use it to check flag parsing
-// alone).
-func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Options) error) *cobra.Command {
-	o := &Options{IO: io, Factory: f, Provider: "none", Gateway: catalog.DefaultGateway, Timeout: 5 * time.Minute, Output: install.OutputText}
+// NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
+// parsing alone).
+func NewCmd(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
+	o := &Options{IO: f.IO, Kube: f.Kube, Helm: f.Helm, Provider: "none", Gateway: providers.DefaultGateway, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "bbr",
 		Short: "Install bbr, the Body Based Router, wired into the gateway",
@@ -74,6 +65,9 @@ path (oci://HOST/PATH) or an HTTP chart repository. -f, --set and --set-string a
 values (charts/bbr/values.yaml); --provider, --gateway, --gateway-namespace and --image win over
 them. The release is installed, or upgraded when it exists.
 
+--dry-run (or --dry-run=client) renders the chart without a cluster; --dry-run=server renders it
+against the cluster as helm install --dry-run=server does, changing nothing.
+
 The provider's CRDs must be installed for its glue (igwctl install provider NAME first).`,
 		Example: `  # bbr behind Istio's Gateway inference-gateway, in namespace llm
   igwctl install bbr --provider istio -n llm --wait
@@ -84,24 +78,14 @@ The provider's CRDs must be installed for its glue (igwctl install provider NAME
   # Show the objects without installing
   igwctl install bbr --provider gke --dry-run -o yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, _ []string) error {
 			o.providerSet = cmd.Flags().Changed("provider")
 			o.gatewaySet = cmd.Flags().Changed("gateway")
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			if run != nil {
-				return run(ctx, o)
-			}
-			return Run(ctx, o)
-		},
+			return o.Validate()
+		}),
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.Provider, "provider", o.Provider, "gateway to wire bbr into: "+strings.Join(catalog.BBRProviders(), ", "))
+	fs.StringVar(&o.Provider, "provider", o.Provider, "gateway to wire bbr into: "+strings.Join(providers.BBRProviders(), ", "))
 	fs.StringVar(&o.Image, "image", "", "bbr image as REPOSITORY:TAG (default: the chart's, ghcr.io/igw-dev/bbr at its appVersion)")
 	fs.StringArrayVarP(&o.Files, "values", "f", nil, "values file (repeatable)")
 	fs.StringArrayVar(&o.Set, "set", nil, "value, key=value as helm --set (repeatable)")
@@ -112,26 +96,23 @@ The provider's CRDs must be installed for its glue (igwctl install provider NAME
 	fs.StringVar(&o.ChartRepo, "chart-repo", "", "fetch chart \"bbr\" from here: oci://HOST/PATH or an HTTP(S) chart repository URL")
 	fs.StringVar(&o.Version, "version", "", "chart version with --chart oci://... or --chart-repo (default: the newest)")
 	fs.BoolVar(&o.PlainHTTP, "plain-http", false, "talk plain HTTP to the OCI registry")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "render the chart without installing anything (no cluster needed)")
+	cmdutil.AddDryRunFlag(fs, &o.DryRun, `"client" renders the chart without a cluster; "server" renders it against the cluster, changing nothing; "none" installs`)
 	fs.BoolVar(&o.Wait, "wait", false, "wait until bbr's pods are ready")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long hooks and --wait may take")
-	fs.VarP(o.Output.Value(), "output", "o", "output format: text, json or yaml")
+	cmdutil.AddOutputFlag(fs, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags that their types cannot.
 func (o *Options) Validate() error {
-	if !slices.Contains(catalog.BBRProviders(), o.Provider) {
-		return fmt.Errorf("unknown --provider %q; valid: %s", o.Provider, strings.Join(catalog.BBRProviders(), ", "))
-	}
-	if o.Timeout <= 0 {
-		return fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
+	if !slices.Contains(providers.BBRProviders(), o.Provider) {
+		return fmt.Errorf("unknown --provider %q; valid: %s", o.Provider, strings.Join(providers.BBRProviders(), ", "))
 	}
 	if o.Chart != "" && o.ChartRepo != "" {
 		return errors.New("--chart and --chart-repo contradict each other: give one")
 	}
 	if o.ChartRepo != "" {
-		if err := catalog.ValidateRepo(o.ChartRepo); err != nil {
+		if err := providers.ValidateRepo(o.ChartRepo); err != nil {
 			return err
 		}
 	}
@@ -177,18 +158,18 @@ func (o *Options) Values() helm.Values {
 	v.Base = map[string]any{"provider": map[string]any{"name": o.Provider}, "gateway": map[string]any{"name": o.Gateway}}
 	override := map[string]any{}
 	if o.providerSet {
-		catalog.SetPath(override, "provider.name", o.Provider)
+		providers.SetPath(override, "provider.name", o.Provider)
 	}
 	if o.gatewaySet {
-		catalog.SetPath(override, "gateway.name", o.Gateway)
+		providers.SetPath(override, "gateway.name", o.Gateway)
 	}
 	if o.GatewayNamespace != "" {
-		catalog.SetPath(override, "gateway.namespace", o.GatewayNamespace)
+		providers.SetPath(override, "gateway.namespace", o.GatewayNamespace)
 	}
 	if o.Image != "" {
 		repo, tag, _ := splitImage(o.Image)
-		catalog.SetPath(override, "image.repository", repo)
-		catalog.SetPath(override, "image.tag", tag)
+		providers.SetPath(override, "image.repository", repo)
+		providers.SetPath(override, "image.tag", tag)
 	}
 	if len(override) > 0 {
 		v.Override = override
@@ -198,49 +179,49 @@ func (o *Options) Values() helm.Values {
 
 // Result is what the command did, as -o json|yaml prints it.
 type Result struct {
-	Release      string   `json:"release"`
-	Namespace    string   `json:"namespace"`
-	Chart        string   `json:"chart"`
-	ChartVersion string   `json:"chartVersion"`
-	Source       string   `json:"source"`
-	Action       string   `json:"action"`
-	Revision     int      `json:"revision,omitempty"`
-	Provider     string   `json:"provider"`
-	Gateway      string   `json:"gateway"`
-	Objects      []string `json:"objects,omitempty"`
-	Summary      string   `json:"summary"`
-	Ready        bool     `json:"ready"`
-	NotReady     []string `json:"notReady,omitempty"`
-	Notes        string   `json:"notes,omitempty"`
-	Warnings     []string `json:"warnings,omitempty"`
-	Manifest     string   `json:"manifest,omitempty"`
+	Release      string      `json:"release"`
+	Namespace    string      `json:"namespace"`
+	Chart        string      `json:"chart"`
+	ChartVersion string      `json:"chartVersion"`
+	Source       string      `json:"source"`
+	Action       string      `json:"action"`
+	Revision     int         `json:"revision,omitempty"`
+	Provider     string      `json:"provider"`
+	Gateway      string      `json:"gateway"`
+	Objects      []string    `json:"objects,omitempty"`
+	Summary      string      `json:"summary"`
+	Ready        bool        `json:"ready"`
+	NotReady     []string    `json:"notReady,omitempty"`
+	Notes        string      `json:"notes,omitempty"`
+	Warnings     []string    `json:"warnings,omitempty"`
+	DryRun       kube.DryRun `json:"dryRun,omitempty"`
+	Manifest     string      `json:"manifest,omitempty"`
+
+	waited bool
+}
+
+// WriteText writes the release's summary, what a dry run would install or whether bbr is ready,
+// and the chart's notes.
+func (r *Result) WriteText(w io.Writer) error {
+	fmt.Fprintln(w, r.Summary)
+	if r.DryRun.Enabled() {
+		for _, obj := range r.Objects {
+			fmt.Fprintf(w, "  %s\n", obj)
+		}
+		fmt.Fprintln(w, "dry run: nothing was installed (-o yaml shows the rendered manifest)")
+	} else if !r.Ready && !r.waited {
+		fmt.Fprintf(w, "bbr installed but not ready: %s (--wait waits for it)\n", strings.Join(r.NotReady, "; "))
+	}
+	if r.Notes != "" {
+		fmt.Fprintf(w, "\n%s\n", r.Notes)
+	}
+	return nil
 }
 
 // chartRef is where the chart comes from when not built in.
 func (o *Options) chartRef() helm.ChartRef {
 	if o.ChartRepo != "" {
-		return catalog.ChartRef(o.ChartRepo, "bbr", o.Version, o.PlainHTTP)
+		return providers.ChartRef(o.ChartRepo, "bbr", o.Version, o.PlainHTTP)
 	}
 	return helm.ChartRef{Chart: o.Chart, Version: o.Version, PlainHTTP: o.PlainHTTP}
-}
-
-// LoadBuiltin loads the chart built into igwctl.
-func LoadBuiltin() (*chart.Chart, error) {
-	fsys := charts.BBR()
-	var files []*loader.BufferedFile
-	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(fsys, path)
-		if err != nil {
-			return err
-		}
-		files = append(files, &loader.BufferedFile{Name: path, Data: data})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return loader.LoadFiles(files)
 }

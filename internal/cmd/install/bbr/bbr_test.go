@@ -14,9 +14,8 @@ import (
 	"github.com/igw-dev/igw/internal/cmd/install/bbr"
 	unbbr "github.com/igw-dev/igw/internal/cmd/uninstall/bbr"
 	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/helm"
-	"github.com/igw-dev/igw/internal/install"
-	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/ocitest"
 	"github.com/igw-dev/igw/internal/testbed"
 )
@@ -28,48 +27,26 @@ func TestMain(m *testing.M) {
 	testbed.Main(m, &bed, testbed.WithCRDPaths("../../../helm/testdata/crds"))
 }
 
+// run executes `install bbr <args>` against the test bed, in namespace ns.
 func run(t *testing.T, ns string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	io, out, errOut := cmdutil.Test()
-	cmd := bbr.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ns), func(ctx context.Context, o *bbr.Options) error {
-		o.Settings = &helm.Settings{}
-		return bbr.Run(ctx, o)
-	})
-	err = cmdutil.Execute(cmd, io, args...)
-	return out.String(), errOut.String(), err
+	return cmdtest.Run(t, bbr.NewCmd, bed.Config, ns, args...)
 }
 
+// uninstall executes `uninstall bbr <args>`, which the install tests undo with.
 func uninstall(t *testing.T, ns string, args ...string) (string, error) {
 	t.Helper()
-	io, out, _ := cmdutil.Test()
-	cmd := unbbr.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ns), func(ctx context.Context, o *unbbr.Options) error {
-		o.Settings = &helm.Settings{}
-		return unbbr.Run(ctx, o)
-	})
-	err := cmdutil.Execute(cmd, io, args...)
-	return out.String(), err
-}
-
-func contains(t *testing.T, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, s)
-		}
-	}
+	stdout, _, err := cmdtest.Run(t, unbbr.NewCmd, bed.Config, ns, args...)
+	return stdout, err
 }
 
 func parse(t *testing.T, args ...string) (*bbr.Options, error) {
-	t.Helper()
-	io, _, _ := cmdutil.Test()
-	var got *bbr.Options
-	cmd := bbr.NewCmd(io, nil, func(_ context.Context, o *bbr.Options) error { got = o; return nil })
-	return got, cmdutil.Execute(cmd, io, args...)
+	return cmdtest.Parse(t, bbr.NewCmd, args...)
 }
 
 func TestFlags(t *testing.T) {
 	o, err := parse(t)
-	if err != nil || o.Provider != "none" || o.Gateway != "inference-gateway" || o.Output != install.OutputText {
+	if err != nil || o.Provider != "none" || o.Gateway != "inference-gateway" || o.Output != cmdutil.Text {
 		t.Fatalf("defaults %+v %v", o, err)
 	}
 	v, err := o.Values().Merge()
@@ -122,9 +99,9 @@ func TestInstallIstio(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	contains(t, "stdout", out, "installed bbr 0.1.0 as release bbr in bbr-istio (revision 1)", "bbr installed but not ready: Deployment bbr-istio/bbr: 0 of 1 replicas ready",
+	cmdtest.Contains(t, "stdout", out, "installed bbr 0.1.0 as release bbr in bbr-istio (revision 1)", "bbr installed but not ready: Deployment bbr-istio/bbr: 0 of 1 replicas ready",
 		"Gateway glue (Istio): EnvoyFilter bbr adds the ext_proc filter to Gateway bbr-istio/inference-gateway")
-	contains(t, "stderr", stderr, "(built into igwctl)")
+	cmdtest.Contains(t, "stderr", stderr, "(built into igwctl)")
 	cs, _ := kubernetes.NewForConfig(bed.Config)
 	d, err := cs.AppsV1().Deployments("bbr-istio").Get(context.Background(), "bbr", metav1.GetOptions{})
 	if err != nil {
@@ -163,8 +140,8 @@ func TestDryRunNGINX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "stdout", out, "rendered bbr 0.1.0 as release bbr in bbr-dry", "Deployment bbr-dry/bbr", "dry run: nothing was installed", "NGINX Gateway Fabric has no way to call an ext_proc server")
-	contains(t, "stderr", stderr, "NGINX Gateway Fabric has no ext_proc hook")
+	cmdtest.Contains(t, "stdout", out, "rendered bbr 0.1.0 as release bbr in bbr-dry", "Deployment bbr-dry/bbr", "dry run: nothing was installed", "NGINX Gateway Fabric has no way to call an ext_proc server")
+	cmdtest.Contains(t, "stderr", stderr, "NGINX Gateway Fabric has no ext_proc hook")
 	cs, _ := kubernetes.NewForConfig(bed.Config)
 	if _, err := cs.AppsV1().Deployments("bbr-dry").Get(context.Background(), "bbr", metav1.GetOptions{}); err == nil {
 		t.Error("dry run created the Deployment")
@@ -185,8 +162,30 @@ func TestChartFromRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "json", out, `"chartVersion": "0.2.0"`, `"source": "oci://`+reg.Host+`/charts/bbr:0.2.0"`, `"provider": "none"`, `"ready": false`)
+	cmdtest.Contains(t, "json", out, `"chartVersion": "0.2.0"`, `"source": "oci://`+reg.Host+`/charts/bbr:0.2.0"`, `"provider": "none"`, `"ready": false`)
 	if _, err := uninstall(t, "bbr-oci"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// --dry-run=server renders against the cluster, which knows the provider's CRDs, and installs
+// nothing; a provider whose CRDs are missing fails as the real install would.
+func TestServerDryRun(t *testing.T) {
+	out, _, err := run(t, "bbr-srv", "--provider", "istio", "--dry-run=server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdtest.Contains(t, "stdout", out, "rendered bbr 0.1.0 as release bbr in bbr-srv (server dry run)", "EnvoyFilter bbr-srv/bbr", "dry run: nothing was installed")
+	cs, _ := kubernetes.NewForConfig(bed.Config)
+	if _, err := cs.AppsV1().Deployments("bbr-srv").Get(context.Background(), "bbr", metav1.GetOptions{}); err == nil {
+		t.Error("server dry run created the Deployment")
+	}
+	out, _, err = run(t, "bbr-srv", "--provider", "none", "--dry-run=server", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdtest.Contains(t, "json", out, `"dryRun": "server"`, `"action": "dry-run"`)
+	if _, _, err := run(t, "bbr-srv", "--provider", "gke", "--dry-run=server"); err == nil || !strings.Contains(err.Error(), "run igwctl install provider gke first") {
+		t.Errorf("gke glue without its CRDs: %v", err)
 	}
 }

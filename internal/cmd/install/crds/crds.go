@@ -17,29 +17,22 @@ import (
 
 // Options are the flags of `igwctl install crds` and what the command is given.
 type Options struct {
-	IO      cmdutil.IOStreams
-	Factory kube.Factory
+	IO   *cmdutil.IOStreams
+	Kube kube.Factory
 	// Fetcher downloads release manifests for --from-release; nil fetches from GitHub.
 	Fetcher *install.Fetcher
 
 	Selection install.Selection
-	DryRun    install.DryRun
+	DryRun    kube.DryRun
 	Force     bool
 	Timeout   time.Duration
-	Output    install.Output
+	Output    cmdutil.Format
 }
 
-// NewCmd returns the command; run, when not nil, replaces Run (tests use it to check flag parsing
-// alone, or to inject a Fetcher).
-func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Options) error) *cobra.Command {
-	o := &Options{
-		IO:        io,
-		Factory:   f,
-		Selection: install.DefaultSelection(api.BundleVersion),
-		DryRun:    install.DryRunNone,
-		Timeout:   2 * time.Minute,
-		Output:    install.OutputText,
-	}
+// NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
+// parsing alone, or to inject a Fetcher).
+func NewCmd(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
+	o := &Options{IO: f.IO, Kube: f.Kube, Selection: install.DefaultSelection(api.BundleVersion), Timeout: 2 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "crds",
 		Short: "Install the InferencePool, InferenceObjective and Gateway API CRDs",
@@ -71,7 +64,7 @@ provider) installed. --force overrides the checks and takes ownership of conflic
 
 stdout gets one line per CRD, created, configured or unchanged as with kubectl apply, or the
 structured result with -o json|yaml; progress goes to stderr.`,
-			install.FieldManager, config.GatewayAPIVersion(), api.BundleVersion),
+			kube.FieldManager, config.GatewayAPIVersion(), api.BundleVersion),
 		Example: `  # What a current llm-d endpoint picker needs, with Gateway API's standard channel
   igwctl install crds
 
@@ -84,48 +77,29 @@ structured result with -o json|yaml; progress goes to stderr.`,
   # Upstream's v1.5.0 CRDs, downloaded
   igwctl install crds --from-release --inference-version v1.5.0`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, _ []string) error {
 			o.Selection.ObjectiveFromRelease = o.Selection.FromRelease && !cmd.Flags().Changed("objective-group")
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			if run != nil {
-				return run(ctx, o)
-			}
-			return Run(ctx, o)
-		},
+			return o.Selection.Validate(api.BundleVersion)
+		}),
 	}
 	fs := cmd.Flags()
-	fs.Var(o.Selection.GatewayAPI.Value(), "gateway-api", "Gateway API channel to install: standard, experimental or none")
+	fs.Var(cmdutil.Enum(&o.Selection.GatewayAPI, install.GatewayAPIs()...), "gateway-api", "Gateway API channel to install: standard, experimental or none")
 	fs.StringVar(&o.Selection.InferenceVersion, "inference-version", o.Selection.InferenceVersion,
 		"inference extension release of the CRDs; other than "+api.BundleVersion+" needs --from-release")
-	fs.Var(o.Selection.Objective.Value(), "objective-group", "InferenceObjective API group(s): llm-d, x-k8s, both or none")
+	fs.Var(cmdutil.Enum(&o.Selection.Objective, install.ObjectiveGroups()...), "objective-group", "InferenceObjective API group(s): llm-d, x-k8s, both or none")
 	fs.BoolVar(&o.Selection.FromRelease, "from-release", false, "download the CRDs from the upstream GitHub release instead of using the built-in ones")
-	fs.Var(o.DryRun.Value(), "dry-run", `"client" shows what would be applied, reading the cluster only; "server" has the API server validate it without storing; "none" applies`)
-	fs.Lookup("dry-run").NoOptDefVal = string(install.DryRunClient)
+	cmdutil.AddDryRunFlag(fs, &o.DryRun, `"client" shows what would be applied, reading the cluster only; "server" has the API server validate it without storing; "none" applies`)
 	fs.BoolVar(&o.Force, "force", false, "apply despite a downgrade, a channel switch or another manager owning the CRDs, taking ownership of their fields")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long the whole install, including waiting for the CRDs to be established, may take")
-	fs.VarP(o.Output.Value(), "output", "o", "output format: text, json or yaml")
+	cmdutil.AddOutputFlag(fs, &o.Output)
 	return cmd
-}
-
-// Validate checks the flags that their types cannot.
-func (o *Options) Validate() error {
-	if o.Timeout <= 0 {
-		return fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
-	}
-	return o.Selection.Validate(api.BundleVersion)
 }
 
 // Run installs the selected CRDs.
 func Run(ctx context.Context, o *Options) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	if err := kube.Ping(ctx, o.Factory); err != nil {
+	if err := kube.Ping(ctx, o.Kube); err != nil {
 		return err
 	}
 	crds, skipped, err := load(ctx, o)
@@ -135,7 +109,7 @@ func Run(ctx context.Context, o *Options) error {
 	if note := install.SkipNote(skipped); note != "" {
 		fmt.Fprintln(o.IO.ErrOut, note)
 	}
-	client, err := o.Factory.APIExtensions()
+	client, err := o.Kube.APIExtensions()
 	if err != nil {
 		return err
 	}
@@ -145,7 +119,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	res.NotInstalled = skipped
-	return res.Print(o.IO.Out, o.Output)
+	return cmdutil.Print(o.IO.Out, o.Output, res)
 }
 
 func load(ctx context.Context, o *Options) ([]install.CRD, []string, error) {

@@ -1,28 +1,18 @@
 package crds
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/igw-dev/igw/api"
 	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/install"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
-// parse runs the command with args and returns the options Run would get, or the error.
-func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	io, _, _ := cmdutil.Test()
-	var got *Options
-	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Out)
-	cmd.SetErr(io.ErrOut)
-	err := cmd.Execute()
-	return got, err
-}
+func parse(t *testing.T, args ...string) (*Options, error) { return cmdtest.Parse(t, NewCmd, args...) }
 
 func TestDefaults(t *testing.T) {
 	o, err := parse(t)
@@ -30,7 +20,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := install.Selection{GatewayAPI: install.GatewayAPIStandard, Objective: install.ObjectiveLLMD, InferenceVersion: api.BundleVersion}
-	if o.Selection != want || o.DryRun != install.DryRunNone || o.Force || o.Timeout != 2*time.Minute || o.Output != install.OutputText {
+	if o.Selection != want || o.DryRun != kube.DryRunNone || o.Force || o.Timeout != 2*time.Minute || o.Output != cmdutil.Text {
 		t.Errorf("defaults = %+v", o)
 	}
 }
@@ -41,10 +31,10 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Selection.GatewayAPI != install.GatewayAPIExperimental || o.Selection.Objective != install.ObjectiveBoth ||
-		o.DryRun != install.DryRunClient || !o.Force || o.Timeout != 30*time.Second || o.Output != install.OutputYAML {
+		o.DryRun != kube.DryRunClient || !o.Force || o.Timeout != 30*time.Second || o.Output != cmdutil.YAML {
 		t.Errorf("parsed %+v", o)
 	}
-	if o, _ := parse(t, "--dry-run=server"); o.DryRun != install.DryRunServer {
+	if o, _ := parse(t, "--dry-run=server"); o.DryRun != kube.DryRunServer {
 		t.Errorf("--dry-run=server: %s", o.DryRun)
 	}
 

@@ -1,31 +1,23 @@
 package provider
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
-	"github.com/igw-dev/igw/internal/install"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
-// parse runs the command with args and returns the options Run would get, or the error.
-func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	io, _, _ := cmdutil.Test()
-	var got *Options
-	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
-	err := cmdutil.Execute(cmd, io, args...)
-	return got, err
-}
+func parse(t *testing.T, args ...string) (*Options, error) { return cmdtest.Parse(t, NewCmd, args...) }
 
 func TestFlags(t *testing.T) {
 	o, err := parse(t, "istio")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Provider != "istio" || o.Gateway != "inference-gateway" || o.NoGateway || o.DryRun || o.Wait || o.Timeout != 5*time.Minute || o.Output != install.OutputText {
+	if o.Provider != "istio" || o.Gateway != "inference-gateway" || o.NoGateway || o.DryRun != kube.DryRunNone || o.Wait || o.Timeout != 5*time.Minute || o.Output != cmdutil.Text {
 		t.Errorf("defaults = %+v", o)
 	}
 	o, err = parse(t, "agentgateway", "--version", "v1.0.1", "--set", "a=1", "--set", "b=2", "--set-string", "c=3", "-f", "x.yaml",
@@ -35,11 +27,17 @@ func TestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Version != "v1.0.1" || strings.Join(o.Set, ",") != "a=1,b=2" || o.SetString[0] != "c=3" || o.Files[0] != "x.yaml" || !o.PlainHTTP ||
-		o.Gateway != "gw" || o.GatewayNamespace != "llm" || !o.DryRun || !o.Wait || o.Timeout != time.Minute || o.Output != install.OutputJSON {
+		o.Gateway != "gw" || o.GatewayNamespace != "llm" || o.DryRun != kube.DryRunClient || !o.Wait || o.Timeout != time.Minute || o.Output != cmdutil.JSON {
 		t.Errorf("parsed %+v", o)
 	}
 	if o, err := parse(t, "gke", "--gateway-class", "gke-l7-rilb"); err != nil || o.GatewayClass != "gke-l7-rilb" {
 		t.Errorf("gke: %+v %v", o, err)
+	}
+	// --dry-run takes kubectl's modes, as install crds does; =server once died parsing a bool.
+	for _, mode := range kube.DryRuns() {
+		if o, err := parse(t, "istio", "--dry-run="+string(mode)); err != nil || o.DryRun != mode {
+			t.Errorf("--dry-run=%s: %+v %v", mode, o, err)
+		}
 	}
 }
 

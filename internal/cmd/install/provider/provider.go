@@ -4,29 +4,24 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"sigs.k8s.io/yaml"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/helm"
-	"github.com/igw-dev/igw/internal/install"
-	catalog "github.com/igw-dev/igw/internal/install/provider"
 	"github.com/igw-dev/igw/internal/kube"
+	"github.com/igw-dev/igw/internal/providers"
 )
 
 // Options are the flags of `igwctl install provider` and what the command is given.
 type Options struct {
-	IO      cmdutil.IOStreams
-	Factory kube.Factory
-	// Settings are the Helm client's; nil means helm.DefaultSettings() (tests give their own so
-	// nothing under $HOME is read).
-	Settings *helm.Settings
+	IO   *cmdutil.IOStreams
+	Kube kube.Factory
+	Helm helm.Settings
 
 	Provider         string
 	Version          string
@@ -38,20 +33,20 @@ type Options struct {
 	GatewayNamespace string
 	GatewayClass     string
 	NoGateway        bool
-	DryRun           bool
+	DryRun           kube.DryRun
 	Wait             bool
 	Timeout          time.Duration
-	Output           install.Output
+	Output           cmdutil.Format
 }
 
-// NewCmd returns the command; run, when not nil, replaces Run (tests use it to check flag parsing
-// alone).
-func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Options) error) *cobra.Command {
-	o := &Options{IO: io, Factory: f, Gateway: catalog.DefaultGateway, Timeout: 5 * time.Minute, Output: install.OutputText}
+// NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
+// parsing alone).
+func NewCmd(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
+	o := &Options{IO: f.IO, Kube: f.Kube, Helm: f.Helm, Gateway: providers.DefaultGateway, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
-		Use:       "provider " + strings.Join(catalog.Names(), "|"),
+		Use:       "provider " + strings.Join(providers.Names(), "|"),
 		Short:     "Install a gateway provider with the inference extension switched on, and its Gateway",
-		ValidArgs: catalog.Names(),
+		ValidArgs: providers.Names(),
 		Long: fmt.Sprintf(`Install a Gateway API implementation that serves InferencePools, with its Helm charts and its
 inference extension switch on, then create the Gateway the inference extension routes through
 (listener http on port 80) with server-side apply (field manager %q).
@@ -74,10 +69,14 @@ agentgateway, nginx-gateway-fabric); they can change the inference switch, and i
 they turn it off. --chart-repo installs the same charts from a mirror: an OCI registry path
 (oci://HOST/PATH, holding HOST/PATH/CHART) or an HTTP chart repository.
 
+--dry-run (or --dry-run=client) renders the charts and the Gateway without a cluster;
+--dry-run=server renders them against the cluster, as helm install --dry-run=server does, and has
+the API server check the Gateway, changing nothing.
+
 Without --wait the command reports whether the controller Deployments are ready and the
 GatewayClass accepted as they are at the end, and says "installed but not ready" when they are
 not (no error: the controller may still be starting). With --wait it waits up to --timeout for
-the Deployments, then for the GatewayClass to be accepted.`, install.FieldManager, catalog.GKEGatewayClass),
+the Deployments, then for the GatewayClass to be accepted.`, kube.FieldManager, providers.GKEGatewayClass),
 		Example: `  # Istio with the inference extension, and Gateway inference-gateway in the current namespace
   igwctl install provider istio --wait
 
@@ -94,25 +93,15 @@ the Deployments, then for the GatewayClass to be accepted.`, install.FieldManage
   igwctl install provider gke`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return fmt.Errorf("give one provider: %s", strings.Join(catalog.Names(), ", "))
+				return fmt.Errorf("give one provider: %s", strings.Join(providers.Names(), ", "))
 			}
-			_, err := catalog.Lookup(args[0])
+			_, err := providers.Lookup(args[0])
 			return err
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, args []string) error {
 			o.Provider = args[0]
-			if err := o.Validate(cmd); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			if run != nil {
-				return run(ctx, o)
-			}
-			return Run(ctx, o)
-		},
+			return o.Validate(cmd)
+		}),
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.Version, "version", "", "chart version (default: the provider's, e.g. Istio 1.29.2, Agentgateway v1.0.0, NGINX Gateway Fabric 2.6.0)")
@@ -125,21 +114,18 @@ the Deployments, then for the GatewayClass to be accepted.`, install.FieldManage
 	fs.StringVar(&o.GatewayNamespace, "gateway-namespace", "", "namespace of the Gateway (default: the current namespace)")
 	fs.StringVar(&o.GatewayClass, "gateway-class", "", "gatewayClassName of the Gateway (default: the provider's, e.g. istio)")
 	fs.BoolVar(&o.NoGateway, "no-gateway", false, "do not create a Gateway")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "render the charts and the Gateway without installing anything (no cluster needed)")
+	cmdutil.AddDryRunFlag(fs, &o.DryRun, `"client" renders the charts and the Gateway without a cluster; "server" renders them against the cluster and has it check the Gateway; "none" installs`)
 	fs.BoolVar(&o.Wait, "wait", false, "wait for the controller to be ready and the GatewayClass accepted")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long each release's hooks and --wait may take")
-	fs.VarP(o.Output.Value(), "output", "o", "output format: text, json or yaml")
+	cmdutil.AddOutputFlag(fs, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags that their types cannot.
 func (o *Options) Validate(cmd *cobra.Command) error {
-	p, err := catalog.Lookup(o.Provider)
+	p, err := providers.Lookup(o.Provider)
 	if err != nil {
 		return err
-	}
-	if o.Timeout <= 0 {
-		return fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
 	}
 	if p.Managed {
 		for _, name := range []string{"version", "values", "set", "set-string", "chart-repo", "plain-http"} {
@@ -149,7 +135,7 @@ func (o *Options) Validate(cmd *cobra.Command) error {
 		}
 	}
 	if o.ChartRepo != "" {
-		if err := catalog.ValidateRepo(o.ChartRepo); err != nil {
+		if err := providers.ValidateRepo(o.ChartRepo); err != nil {
 			return err
 		}
 	}
@@ -175,61 +161,14 @@ func (o *Options) Validate(cmd *cobra.Command) error {
 	return nil
 }
 
-// Release is one Helm release the command installed or rendered.
-type Release struct {
-	Release      string   `json:"release"`
-	Namespace    string   `json:"namespace"`
-	Chart        string   `json:"chart"`
-	ChartVersion string   `json:"chartVersion"`
-	Action       string   `json:"action"`
-	Revision     int      `json:"revision,omitempty"`
-	Source       string   `json:"source"`
-	Objects      []string `json:"objects,omitempty"`
-	Summary      string   `json:"summary"`
-	Manifest     string   `json:"manifest,omitempty"` // dry run only
-}
-
-// Gateway is the Gateway the command created (or would).
-type Gateway struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	Class     string `json:"gatewayClassName"`
-	Action    string `json:"action"` // created, configured, unchanged, would apply
-	Manifest  string `json:"manifest,omitempty"`
-}
-
-// Check is one GKE readiness check.
-type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
-}
-
-// Result is what the command did, as -o json|yaml prints it.
-type Result struct {
-	Provider     string       `json:"provider"`
-	Title        string       `json:"title"`
-	Version      string       `json:"version,omitempty"`
-	DryRun       bool         `json:"dryRun,omitempty"`
-	Releases     []Release    `json:"releases,omitempty"`
-	Gateway      *Gateway     `json:"gateway,omitempty"`
-	GatewayClass *ClassStatus `json:"gatewayClass,omitempty"`
-	Checks       []Check      `json:"checks,omitempty"`
-	Ready        bool         `json:"ready"`
-	NotReady     []string     `json:"notReady,omitempty"`
-	Warnings     []string     `json:"warnings,omitempty"`
-	Notes        []string     `json:"notes,omitempty"`
-}
-
 func (o *Options) gatewayNamespace() (string, error) {
 	if o.GatewayNamespace != "" {
 		return o.GatewayNamespace, nil
 	}
-	if o.Factory == nil {
+	if o.Kube == nil {
 		return "default", nil
 	}
-	ns, err := o.Factory.Namespace()
+	ns, err := o.Kube.Namespace()
 	if err != nil {
 		return "", err
 	}
@@ -239,7 +178,7 @@ func (o *Options) gatewayNamespace() (string, error) {
 	return ns, nil
 }
 
-func (o *Options) gatewayObject(p catalog.Provider) (map[string]any, error) {
+func (o *Options) gatewayObject(p providers.Provider) (map[string]any, error) {
 	ns, err := o.gatewayNamespace()
 	if err != nil {
 		return nil, err
@@ -248,7 +187,7 @@ func (o *Options) gatewayObject(p catalog.Provider) (map[string]any, error) {
 	if o.GatewayClass != "" {
 		class = o.GatewayClass
 	}
-	return catalog.Gateway(o.Gateway, ns, class, p.Name), nil
+	return providers.Gateway(o.Gateway, ns, class, p.Name), nil
 }
 
 func (o *Options) warnf(res *Result, format string, args ...any) {
@@ -259,73 +198,4 @@ func (o *Options) warnf(res *Result, format string, args ...any) {
 
 func (o *Options) progressf(format string, args ...any) {
 	fmt.Fprintf(o.IO.ErrOut, format+"\n", args...)
-}
-
-// loaded is one planned release with its chart fetched and values merged.
-func dryRun(ctx context.Context, o *Options, p catalog.Provider, res *Result, all []loaded, gw map[string]any) error {
-	settings := helm.SettingsOr(o.Settings)
-	for _, l := range all {
-		r, err := helm.RenderChart(ctx, settings, l.chart, l.source, l.step.Namespace, l.step.Release, "", l.values)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.Title, err)
-		}
-		rel := releaseFrom(r)
-		rel.Manifest = r.Manifest
-		res.Releases = append(res.Releases, rel)
-	}
-	if gw != nil {
-		g := gatewayInfo(gw)
-		g.Action = "would apply"
-		data, err := yaml.Marshal(gw)
-		if err != nil {
-			return err
-		}
-		g.Manifest = string(data)
-		res.Gateway = g
-	}
-	res.Notes = append(res.Notes, "dry run: nothing was installed")
-	if o.Output != install.OutputText {
-		return cmdutil.PrintData(o.IO.Out, string(o.Output), res)
-	}
-	w := o.IO.Out
-	for _, r := range res.Releases {
-		fmt.Fprintf(w, "%s from %s\n", r.Summary, r.Source)
-		for _, obj := range r.Objects {
-			fmt.Fprintf(w, "  %s\n", obj)
-		}
-	}
-	if res.Gateway != nil {
-		fmt.Fprintf(w, "Gateway %s/%s would be applied (gatewayClassName %s):\n", res.Gateway.Namespace, res.Gateway.Name, res.Gateway.Class)
-		for _, line := range strings.Split(strings.TrimSpace(res.Gateway.Manifest), "\n") {
-			fmt.Fprintf(w, "  %s\n", line)
-		}
-	}
-	fmt.Fprintf(w, "dry run: nothing was installed (-o yaml shows the rendered manifests)\n")
-	return nil
-}
-
-func printResult(o *Options, res *Result) error {
-	if o.Output != install.OutputText {
-		return cmdutil.PrintData(o.IO.Out, string(o.Output), res)
-	}
-	w := o.IO.Out
-	name := res.Title
-	if res.Version != "" {
-		name += " " + res.Version
-	}
-	switch {
-	case res.Ready && res.GatewayClass != nil:
-		fmt.Fprintf(w, "%s installed and ready: GatewayClass %s accepted\n", name, res.GatewayClass.Name)
-	case res.Ready:
-		fmt.Fprintf(w, "%s installed and ready\n", name)
-	default:
-		fmt.Fprintf(w, "%s installed but not ready:\n", name)
-		for _, nr := range res.NotReady {
-			fmt.Fprintf(w, "  %s\n", nr)
-		}
-	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	return nil
 }

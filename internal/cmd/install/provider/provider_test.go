@@ -16,11 +16,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/igw-dev/igw/api"
-	cmdinstall "github.com/igw-dev/igw/internal/cmd/install"
 	"github.com/igw-dev/igw/internal/cmd/install/provider"
-	cmduninstall "github.com/igw-dev/igw/internal/cmd/uninstall"
 	unprovider "github.com/igw-dev/igw/internal/cmd/uninstall/provider"
-	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
+	"github.com/igw-dev/igw/internal/gateway"
 	"github.com/igw-dev/igw/internal/helm"
 	"github.com/igw-dev/igw/internal/install"
 	"github.com/igw-dev/igw/internal/kube"
@@ -36,30 +35,17 @@ func TestMain(m *testing.M) { testbed.Main(m, &bed) }
 
 const charts = "../../../../testdata/charts"
 
-// run executes `install provider <args>` (or `uninstall provider` when uninstall) through the
-// cobra commands, with injected streams and a factory for the test bed whose namespace is ns;
-// Helm settings are empty so nothing under $HOME is used.
+// run executes `install provider <args>` against the test bed, in namespace ns.
 func run(t *testing.T, ns string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	io, out, errOut := cmdutil.Test()
-	f := kube.NewFactoryFromConfig(bed.Config, ns)
-	cmd := provider.NewCmd(io, f, func(ctx context.Context, o *provider.Options) error {
-		o.Settings = &helm.Settings{}
-		return provider.Run(ctx, o)
-	})
-	err = cmdutil.Execute(cmd, io, args...)
-	return out.String(), errOut.String(), err
+	return cmdtest.Run(t, provider.NewCmd, bed.Config, ns, args...)
 }
 
+// uninstall executes `uninstall provider <args>`, the counterpart the install tests undo with.
 func uninstall(t *testing.T, ns string, args ...string) (stdout string, err error) {
 	t.Helper()
-	io, out, _ := cmdutil.Test()
-	cmd := unprovider.NewCmd(io, kube.NewFactoryFromConfig(bed.Config, ns), func(ctx context.Context, o *unprovider.Options) error {
-		o.Settings = &helm.Settings{}
-		return unprovider.Run(ctx, o)
-	})
-	err = cmdutil.Execute(cmd, io, args...)
-	return out.String(), err
+	stdout, _, err = cmdtest.Run(t, unprovider.NewCmd, bed.Config, ns, args...)
+	return stdout, err
 }
 
 // gatewayAPI installs (want) or removes the Gateway API and InferencePool CRDs.
@@ -74,12 +60,12 @@ func gatewayAPI(t *testing.T, want bool) {
 	client, _ := f.APIExtensions()
 	dyn, _ := f.Dynamic()
 	if want {
-		if _, err := (&install.Installer{Client: client, Progress: &strings.Builder{}, Force: true, DryRun: install.DryRunNone}).Install(ctx, crds); err != nil {
+		if _, err := (&install.Installer{Client: client, Progress: &strings.Builder{}, Force: true, DryRun: kube.DryRunNone}).Install(ctx, crds); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	if _, err := (&install.Uninstaller{Client: client, Dynamic: dyn, Progress: &strings.Builder{}, Force: true, DryRun: install.DryRunNone}).Uninstall(ctx, crds); err != nil {
+	if _, err := (&install.Uninstaller{Client: client, Dynamic: dyn, Progress: &strings.Builder{}, Force: true, DryRun: kube.DryRunNone}).Uninstall(ctx, crds); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -109,7 +95,7 @@ func releaseInstalled(t *testing.T, hc *helm.Client, name, ns string) bool {
 func getGateway(t *testing.T, ns, name string) *unstructured.Unstructured {
 	t.Helper()
 	dyn, _ := kube.NewFactoryFromConfig(bed.Config, "").Dynamic()
-	gw, err := dyn.Resource(provider.GatewayGVR).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+	gw, err := dyn.Resource(gateway.GatewayGVR).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -117,27 +103,6 @@ func getGateway(t *testing.T, ns, name string) *unstructured.Unstructured {
 		t.Fatal(err)
 	}
 	return gw
-}
-
-func contains(t *testing.T, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, s)
-		}
-	}
-}
-
-func TestSubcommandsRegistered(t *testing.T) {
-	io, _, _ := cmdutil.Test()
-	for _, args := range [][]string{{"provider"}, {"bbr"}, {"crds"}} {
-		if c, _, err := cmdinstall.NewCmd(io, nil).Find(args); err != nil || c.Name() != args[0] {
-			t.Errorf("install %v: %v", args, err)
-		}
-		if c, _, err := cmduninstall.NewCmd(io, nil).Find(args); err != nil || c.Name() != args[0] {
-			t.Errorf("uninstall %v: %v", args, err)
-		}
-	}
 }
 
 func pushAll(t *testing.T) *ocitest.Registry {
@@ -173,7 +138,7 @@ func TestGKE(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "GKE is not ready") {
 		t.Fatalf("err = %v", err)
 	}
-	contains(t, "gke output", out, "igwctl installs nothing", "MISSING Gateway API CRDs", "--gateway-api=standard",
+	cmdtest.Contains(t, "gke output", out, "igwctl installs nothing", "MISSING Gateway API CRDs", "--gateway-api=standard",
 		"MISSING GatewayClass gke-l7-regional-external-managed", "MISSING InferencePool CRD", "igwctl install crds --gateway-api none")
 
 	gatewayAPI(t, true)
@@ -182,32 +147,32 @@ func TestGKE(t *testing.T) {
 	if err == nil {
 		t.Fatal("passed without a gke-l7 class")
 	}
-	contains(t, "gke output", out, "ok      Gateway API CRDs", "ok      InferencePool CRD", "MISSING GatewayClass gke-l7-regional-external-managed", "no gke-l7-* GatewayClass")
+	cmdtest.Contains(t, "gke output", out, "ok      Gateway API CRDs", "ok      InferencePool CRD", "MISSING GatewayClass gke-l7-regional-external-managed", "no gke-l7-* GatewayClass")
 
 	dyn, _ := kube.NewFactoryFromConfig(bed.Config, "").Dynamic()
 	for _, name := range []string{"gke-l7-regional-external-managed", "gke-l7-rilb"} {
 		gc := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
 			"metadata": map[string]any{"name": name}, "spec": map[string]any{"controllerName": "networking.gke.io/gateway"}}}
-		if _, err := dyn.Resource(provider.GatewayClassGVR).Create(context.Background(), gc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		if _, err := dyn.Resource(gateway.GatewayClassGVR).Create(context.Background(), gc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
 	}
 	t.Cleanup(func() {
 		for _, name := range []string{"gke-l7-regional-external-managed", "gke-l7-rilb"} {
-			_ = dyn.Resource(provider.GatewayClassGVR).Delete(context.Background(), name, metav1.DeleteOptions{})
+			_ = dyn.Resource(gateway.GatewayClassGVR).Delete(context.Background(), name, metav1.DeleteOptions{})
 		}
 	})
 	out, _, err = run(t, "gke-test", "gke")
 	if err != nil {
 		t.Fatalf("err = %v\n%s", err, out)
 	}
-	contains(t, "gke output", out, "ok      GatewayClass gke-l7-regional-external-managed: present, not accepted yet", "other GKE classes: gke-l7-rilb",
+	cmdtest.Contains(t, "gke output", out, "ok      GatewayClass gke-l7-regional-external-managed: present, not accepted yet", "other GKE classes: gke-l7-rilb",
 		"Gateway gke-test/inference-gateway created (gatewayClassName gke-l7-regional-external-managed)", "proxy-only subnet")
 	if gw := getGateway(t, "gke-test", "inference-gateway"); gw == nil {
 		t.Fatal("no Gateway")
 	}
 	out, err = uninstall(t, "gke-test", "gke")
-	contains(t, "gke uninstall", out, "nothing to uninstall", "left in place")
+	cmdtest.Contains(t, "gke uninstall", out, "nothing to uninstall", "left in place")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +189,7 @@ func TestInstallIstio(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	t.Logf("installed in %s", time.Since(start))
-	contains(t, "stdout", out,
+	cmdtest.Contains(t, "stdout", out,
 		"installed base 1.28.0 as release istio-base in istio-system (revision 1)",
 		"installed istiod 1.28.0 as release istiod in istio-system (revision 1)",
 		"Gateway istio-gw/inference-gateway created (gatewayClassName istio)",
@@ -274,14 +239,14 @@ func TestInstallIstio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "json", out, `"action": "upgrade"`, `"revision": 2`, `"action": "unchanged"`, `"ready": false`)
+	cmdtest.Contains(t, "json", out, `"action": "upgrade"`, `"revision": 2`, `"action": "unchanged"`, `"ready": false`)
 
 	// Uninstall: releases in reverse, the Gateway only with --delete-gateway.
 	out, err = uninstall(t, "istio-gw", "istio")
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "uninstall", out, "uninstalled release istio-system/istiod\nuninstalled release istio-system/istio-base", "Gateway istio-gw/inference-gateway is left in place")
+	cmdtest.Contains(t, "uninstall", out, "uninstalled release istio-system/istiod\nuninstalled release istio-system/istio-base", "Gateway istio-gw/inference-gateway is left in place")
 	if getGateway(t, "istio-gw", "inference-gateway") == nil {
 		t.Error("Gateway deleted without --delete-gateway")
 	}
@@ -289,7 +254,7 @@ func TestInstallIstio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "uninstall again", out, "deleted Gateway istio-gw/inference-gateway", "release istio-system/istiod not found, skipped")
+	cmdtest.Contains(t, "uninstall again", out, "deleted Gateway istio-gw/inference-gateway", "release istio-system/istiod not found, skipped")
 	if getGateway(t, "istio-gw", "inference-gateway") != nil {
 		t.Error("Gateway not deleted")
 	}
@@ -297,7 +262,7 @@ func TestInstallIstio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "uninstall nothing", out, "nothing to uninstall: no Istio release in namespace istio-system")
+	cmdtest.Contains(t, "uninstall nothing", out, "nothing to uninstall: no Istio release in namespace istio-system")
 }
 
 func TestInstallAgentgatewaySwitchOff(t *testing.T) {
@@ -308,8 +273,8 @@ func TestInstallAgentgatewaySwitchOff(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	contains(t, "stderr", stderr, "warning: the inference extension is OFF: your values set it to false for inferenceExtension.enabled (release agentgateway)")
-	contains(t, "stdout", out, "installed agentgateway-crds v1.0.0 as release agentgateway-crds in agentgateway-system",
+	cmdtest.Contains(t, "stderr", stderr, "warning: the inference extension is OFF: your values set it to false for inferenceExtension.enabled (release agentgateway)")
+	cmdtest.Contains(t, "stdout", out, "installed agentgateway-crds v1.0.0 as release agentgateway-crds in agentgateway-system",
 		"installed agentgateway v1.0.0 as release agentgateway", "Gateway agw/my-gw created (gatewayClassName agentgateway)", "installed but not ready")
 	cm, err := cs.CoreV1().ConfigMaps("agentgateway-system").Get(context.Background(), "agentgateway-test-values", metav1.GetOptions{})
 	if err != nil || cm.Data["inferenceExtension"] != "false" {
@@ -330,7 +295,7 @@ func TestInstallAgentgatewaySwitchOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "uninstall", out, "deleted Gateway agw/my-gw\nuninstalled release agentgateway-system/agentgateway\nuninstalled release agentgateway-system/agentgateway-crds")
+	cmdtest.Contains(t, "uninstall", out, "deleted Gateway agw/my-gw\nuninstalled release agentgateway-system/agentgateway\nuninstalled release agentgateway-system/agentgateway-crds")
 }
 
 func TestInstallNGINX(t *testing.T) {
@@ -341,7 +306,7 @@ func TestInstallNGINX(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	contains(t, "stdout", out, "installed nginx-gateway-fabric 2.2.0 as release ngf in nginx-gateway (revision 1), but not ready",
+	cmdtest.Contains(t, "stdout", out, "installed nginx-gateway-fabric 2.2.0 as release ngf in nginx-gateway (revision 1), but not ready",
 		"Gateway ngf-gw/inference-gateway created (gatewayClassName nginx)", "NGINX Gateway Fabric 2.2.0 installed but not ready:",
 		"did not wait for GatewayClass nginx: the controller is not running")
 	d, err := cs.AppsV1().Deployments("nginx-gateway").Get(context.Background(), "ngf-nginx-gateway-fabric", metav1.GetOptions{})
@@ -363,13 +328,13 @@ func TestDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "dry run", out, "rendered base 1.28.0 as release istio-base in istio-system", "rendered istiod 1.28.0 as release istiod",
+	cmdtest.Contains(t, "dry run", out, "rendered base 1.28.0 as release istio-base in istio-system", "rendered istiod 1.28.0 as release istiod",
 		"Deployment istio-system/istiod", "Gateway dry/inference-gateway would be applied (gatewayClassName istio)", "dry run: nothing was installed")
 	out, _, err = run(t, "dry", "nginx", "--chart-repo", reg.URL(), "--plain-http", "--version", "2.2.0", "--dry-run", "-o", "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	contains(t, "yaml", out, "--gateway-api-inference-extension", "dryRun: true", "gatewayClassName: nginx")
+	cmdtest.Contains(t, "yaml", out, "--gateway-api-inference-extension", "dryRun: client", "gatewayClassName: nginx")
 	if releaseInstalled(t, hc, "istio-base", "istio-system") || releaseInstalled(t, hc, "ngf", "nginx-gateway") {
 		t.Error("dry run installed a release")
 	}
@@ -384,7 +349,7 @@ func TestDryRun(t *testing.T) {
 
 func gatewayServed(t *testing.T) bool {
 	dc, _ := kube.NewFactoryFromConfig(bed.Config, "").Discovery()
-	missing, err := provider.MissingResources(dc, provider.GatewayAPIGroupVersion, "gateways")
+	missing, err := gateway.MissingResources(dc, gateway.APIGroupVersion, "gateways")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +418,7 @@ func TestErrors(t *testing.T) {
 	gw := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
 		"metadata": map[string]any{"name": "inference-gateway", "namespace": "foreign"},
 		"spec":     map[string]any{"gatewayClassName": "other", "listeners": []any{map[string]any{"name": "http", "port": int64(80), "protocol": "HTTP"}}}}}
-	if _, err := dyn.Resource(provider.GatewayGVR).Namespace("foreign").Create(context.Background(), gw, metav1.CreateOptions{}); err != nil {
+	if _, err := dyn.Resource(gateway.GatewayGVR).Namespace("foreign").Create(context.Background(), gw, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := uninstall(t, "foreign", "istio", "--delete-gateway"); err == nil || !strings.Contains(err.Error(), "was not created by igwctl") {

@@ -10,14 +10,16 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/gateway"
 	"github.com/igw-dev/igw/internal/helm"
-	"github.com/igw-dev/igw/internal/install"
-	catalog "github.com/igw-dev/igw/internal/install/provider"
 	"github.com/igw-dev/igw/internal/kube"
+	"github.com/igw-dev/igw/internal/providers"
 )
 
+// loaded is one planned release with its chart fetched and values merged.
 type loaded struct {
-	step   catalog.Step
+	step   providers.Step
 	chart  *chart.Chart
 	source string
 	values map[string]any
@@ -27,23 +29,25 @@ type loaded struct {
 // cluster runs first: the Gateway API check, every values file and --set, every chart fetch,
 // so a typo cannot leave half a provider behind.
 func Run(ctx context.Context, o *Options) error {
-	p, err := catalog.Lookup(o.Provider)
+	p, err := providers.Lookup(o.Provider)
 	if err != nil {
 		return err
 	}
 	if p.Managed {
 		return runManaged(ctx, o, p)
 	}
-	steps, err := catalog.Plan(p, catalog.Options{Version: o.Version, ChartRepo: o.ChartRepo, PlainHTTP: o.PlainHTTP, Files: o.Files, Set: o.Set, SetString: o.SetString})
+	steps, err := providers.Plan(p, providers.Options{Version: o.Version, ChartRepo: o.ChartRepo, PlainHTTP: o.PlainHTTP, Files: o.Files, Set: o.Set, SetString: o.SetString})
 	if err != nil {
 		return err
 	}
-	res := &Result{Provider: string(p.Name), Title: p.Title, DryRun: o.DryRun}
+	res := &Result{Provider: string(p.Name), Title: p.Title}
+	if o.DryRun.Enabled() {
+		res.DryRun = o.DryRun
+	}
 	if len(steps) > 0 {
 		res.Version = steps[0].Chart.Version
 	}
-	f, err := o.preflight(ctx, p)
-	if err != nil {
+	if err := o.preflight(ctx, p); err != nil {
 		return err
 	}
 	all, err := o.load(ctx, p, steps, res)
@@ -56,70 +60,68 @@ func Run(ctx context.Context, o *Options) error {
 			return err
 		}
 	}
-	if o.DryRun {
-		return dryRun(ctx, o, p, res, all, gw)
+	if o.DryRun.Enabled() {
+		return o.dryRun(ctx, p, res, all, gw)
 	}
-	dyn, err := f.Dynamic()
+	dyn, err := o.Kube.Dynamic()
 	if err != nil {
 		return err
 	}
-	waitedAll, err := o.installReleases(ctx, f, dyn, p, all, res)
+	waitedAll, err := o.installReleases(ctx, dyn, p, all, res)
 	if err != nil {
 		return err
 	}
 	if err := o.gatewayAndClass(ctx, dyn, p, gw, waitedAll, res); err != nil {
 		return err
 	}
-	return printResult(o, res)
+	return cmdutil.Print(o.IO.Out, o.Output, res)
 }
 
-// preflight checks that the cluster answers and serves the Gateway API. A dry run needs no
-// cluster and gets no factory.
-func (o *Options) preflight(ctx context.Context, p catalog.Provider) (kube.Factory, error) {
-	if o.DryRun {
-		return nil, nil
+// preflight checks that the cluster answers and serves the Gateway API. A client dry run needs
+// no cluster.
+func (o *Options) preflight(ctx context.Context, p providers.Provider) error {
+	if o.DryRun == kube.DryRunClient {
+		return nil
 	}
-	f := o.Factory
-	if f == nil {
-		return nil, errors.New("no cluster connection")
+	if o.Kube == nil {
+		return errors.New("no cluster connection")
 	}
-	if err := kube.Ping(ctx, f); err != nil {
-		return nil, err
+	if err := kube.Ping(ctx, o.Kube); err != nil {
+		return err
 	}
-	dc, err := f.Discovery()
+	dc, err := o.Kube.Discovery()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	missing, err := MissingResources(dc, GatewayAPIGroupVersion, "gatewayclasses", "gateways", "httproutes")
+	missing, err := gateway.MissingResources(dc, gateway.APIGroupVersion, gateway.APIResources()...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("the cluster does not serve the Gateway API (%s: %s missing), which %s needs; nothing was installed: run igwctl install crds first",
-			GatewayAPIGroupVersion, strings.Join(missing, ", "), p.Title)
+		return fmt.Errorf("the cluster does not serve the Gateway API (%s: %s missing), which %s needs; nothing was installed: run igwctl install crds first",
+			gateway.APIGroupVersion, strings.Join(missing, ", "), p.Title)
 	}
-	return f, nil
+	return nil
 }
 
 // load reads every values file before any chart is fetched: a typo in -f must not wait for,
 // or hide behind, a slow or unreachable chart repository.
-func (o *Options) load(ctx context.Context, p catalog.Provider, steps []catalog.Step, res *Result) ([]loaded, error) {
+func (o *Options) load(ctx context.Context, p providers.Provider, steps []providers.Step, res *Result) ([]loaded, error) {
 	all := make([]loaded, len(steps))
 	for i, s := range steps {
 		vals, err := s.Values.Merge()
 		if err != nil {
 			return nil, err
 		}
-		if w := catalog.SwitchWarning(p, s, vals); w != "" {
+		if w := providers.SwitchWarning(p, s, vals); w != "" {
 			o.warnf(res, "%s", w)
 		}
 		all[i] = loaded{step: s, values: vals}
 	}
-	settings := helm.SettingsOr(o.Settings)
 	for i := range all {
 		s := all[i].step
 		o.progressf("fetching %s...", s.Chart)
-		ch, source, err := helm.LoadChart(ctx, settings, s.Chart)
+		ch, source, err := helm.LoadChart(ctx, o.Helm, s.Chart)
 		if err != nil {
 			return nil, fetchError(err, o, p, s)
 		}
@@ -130,12 +132,8 @@ func (o *Options) load(ctx context.Context, p catalog.Provider, steps []catalog.
 
 // installReleases installs the loaded charts in order and collects what is not ready. It
 // reports whether Helm waited for every release.
-func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynamic.Interface, p catalog.Provider, all []loaded, res *Result) (bool, error) {
-	cfg, err := f.ToRESTConfig()
-	if err != nil {
-		return false, err
-	}
-	hc, err := helm.NewForConfig(cfg, p.Namespace, helm.SettingsOr(o.Settings))
+func (o *Options) installReleases(ctx context.Context, dyn dynamic.Interface, p providers.Provider, all []loaded, res *Result) (bool, error) {
+	hc, err := helm.New(o.Kube, p.Namespace, o.Helm)
 	if err != nil {
 		return false, err
 	}
@@ -153,17 +151,13 @@ func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynam
 		if err != nil {
 			return false, partialError(p, res, l, err)
 		}
-		rel := releaseFrom(r)
-		res.Releases = append(res.Releases, rel)
-		if o.Output == install.OutputText {
-			fmt.Fprintln(o.IO.Out, rel.Summary)
-		}
+		res.Releases = append(res.Releases, releaseFrom(r))
 		if r.Waited {
 			res.NotReady = append(res.NotReady, r.NotReady...)
 			continue
 		}
 		waitedAll = false
-		nr, err := NotReadyDeployments(ctx, dyn, r.Objects, l.step.Namespace)
+		nr, err := gateway.NotReadyDeployments(ctx, dyn, r.Objects, l.step.Namespace)
 		if err != nil {
 			return false, err
 		}
@@ -174,30 +168,27 @@ func (o *Options) installReleases(ctx context.Context, f kube.Factory, dyn dynam
 
 // gatewayAndClass applies the Gateway, then reads (or, with --wait once everything else is
 // ready, waits for) the GatewayClass's acceptance and settles res.Ready.
-func (o *Options) gatewayAndClass(ctx context.Context, dyn dynamic.Interface, p catalog.Provider, gw map[string]any, waitedAll bool, res *Result) error {
+func (o *Options) gatewayAndClass(ctx context.Context, dyn dynamic.Interface, p providers.Provider, gw map[string]any, waitedAll bool, res *Result) error {
 	class := p.GatewayClass
 	if gw != nil {
-		g, err := applyGateway(ctx, o, dyn, gw)
+		g, err := applyGateway(ctx, dyn, gw, kube.DryRunNone)
 		if err != nil {
 			return fmt.Errorf("%w; the %s releases (%s) are installed", err, p.Title, releaseNames(res))
 		}
 		res.Gateway = g
 		class = g.Class
-		if o.Output == install.OutputText {
-			fmt.Fprintf(o.IO.Out, "Gateway %s/%s %s (gatewayClassName %s)\n", g.Namespace, g.Name, g.Action, g.Class)
-		}
 	} else if o.GatewayClass != "" {
 		class = o.GatewayClass
 	}
 
-	var st ClassStatus
+	var st gateway.ClassStatus
 	var err error
 	switch {
 	case o.Wait && waitedAll && len(res.NotReady) == 0:
 		o.progressf("waiting up to %s for GatewayClass %s to be accepted...", o.Timeout, class)
-		st, err = WaitGatewayClass(ctx, dyn, class, o.Timeout)
+		st, err = gateway.WaitGatewayClass(ctx, dyn, class, o.Timeout)
 	default:
-		st, err = GatewayClassStatus(ctx, dyn, class)
+		st, err = gateway.GatewayClassStatus(ctx, dyn, class)
 		if o.Wait && !st.Accepted {
 			res.Notes = append(res.Notes, fmt.Sprintf("did not wait for GatewayClass %s: the controller is not running", class))
 		}
@@ -216,9 +207,10 @@ func (o *Options) gatewayAndClass(ctx context.Context, dyn dynamic.Interface, p 
 	return nil
 }
 
-func applyGateway(ctx context.Context, o *Options, dyn dynamic.Interface, gw map[string]any) (*Gateway, error) {
+// applyGateway applies gw (none, or server dry run) and says what happened to it.
+func applyGateway(ctx context.Context, dyn dynamic.Interface, gw map[string]any, dryRun kube.DryRun) (*Gateway, error) {
 	g := gatewayInfo(gw)
-	action, err := ApplyGateway(ctx, dyn, gw)
+	action, err := gateway.Apply(ctx, dyn, gw, dryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -254,20 +246,21 @@ func releaseNames(res *Result) string {
 
 // fetchError adds the mirror hint to errors about reaching a chart source. Nothing is installed
 // yet when it happens.
-func fetchError(err error, o *Options, p catalog.Provider, s catalog.Step) error {
+func fetchError(err error, o *Options, p providers.Provider, s providers.Step) error {
 	msg := err.Error()
+	chartName := s.Chart.Chart[strings.LastIndex(s.Chart.Chart, "/")+1:]
 	if errors.Is(err, helm.ErrUnreachable) || errors.Is(err, helm.ErrAccessDenied) || errors.Is(err, helm.ErrChartNotFound) {
 		if o.ChartRepo == "" {
-			msg += fmt.Sprintf("; if %s cannot be reached from here, point igwctl at a mirror holding chart %q with --chart-repo (oci://HOST/PATH or an HTTP chart repository URL)", p.Repo, s.Chart.Chart[strings.LastIndex(s.Chart.Chart, "/")+1:])
+			msg += fmt.Sprintf("; if %s cannot be reached from here, point igwctl at a mirror holding chart %q with --chart-repo (oci://HOST/PATH or an HTTP chart repository URL)", p.Repo, chartName)
 		} else {
-			msg += fmt.Sprintf("; check --chart-repo %s (it must hold chart %q)", o.ChartRepo, s.Chart.Chart[strings.LastIndex(s.Chart.Chart, "/")+1:])
+			msg += fmt.Sprintf("; check --chart-repo %s (it must hold chart %q)", o.ChartRepo, chartName)
 		}
 	}
 	return fmt.Errorf("%s: nothing was installed: %s", p.Title, msg)
 }
 
 // partialError says what failed and what was already applied.
-func partialError(p catalog.Provider, res *Result, failed loaded, err error) error {
+func partialError(p providers.Provider, res *Result, failed loaded, err error) error {
 	what := fmt.Sprintf("installing %s: release %s (%s %s) in %s failed: %v", p.Title, failed.step.Release, failed.chart.Name(), failed.chart.Metadata.Version, failed.step.Namespace, err)
 	if len(res.Releases) == 0 {
 		return fmt.Errorf("%s; nothing else was installed", what)

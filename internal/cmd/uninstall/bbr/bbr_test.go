@@ -1,25 +1,19 @@
 package bbr
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 )
 
 func TestFlags(t *testing.T) {
-	io, _, _ := cmdutil.Test()
-	var got *Options
-	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs([]string{"--wait", "-o", "json"})
-	if err := cmd.Execute(); err != nil || !got.Wait || got.Output != "json" {
+	got, err := cmdtest.Parse(t, NewCmd, "--wait", "-o", "json")
+	if err != nil || !got.Wait || got.Output != cmdutil.JSON {
 		t.Fatalf("%+v %v", got, err)
 	}
-	cmd = NewCmd(io, nil, func(context.Context, *Options) error { return nil })
-	cmd.SetArgs([]string{"extra"})
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "unknown command") {
+	if _, err := cmdtest.Parse(t, NewCmd, "extra"); err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Errorf("extra arg: %v", err)
 	}
 }

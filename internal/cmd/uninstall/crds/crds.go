@@ -3,7 +3,6 @@ package crds
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,27 +15,20 @@ import (
 
 // Options are the flags of `igwctl uninstall crds` and what the command is given.
 type Options struct {
-	IO      cmdutil.IOStreams
-	Factory kube.Factory
+	IO   *cmdutil.IOStreams
+	Kube kube.Factory
 
 	Selection install.Selection
-	DryRun    install.DryRun
+	DryRun    kube.DryRun
 	Force     bool
 	Timeout   time.Duration
-	Output    install.Output
+	Output    cmdutil.Format
 }
 
-// NewCmd returns the command; run, when not nil, replaces Run (tests use it to check flag parsing
-// alone).
-func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Options) error) *cobra.Command {
-	o := &Options{
-		IO:        io,
-		Factory:   f,
-		Selection: install.DefaultSelection(api.BundleVersion),
-		DryRun:    install.DryRunNone,
-		Timeout:   2 * time.Minute,
-		Output:    install.OutputText,
-	}
+// NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
+// parsing alone).
+func NewCmd(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
+	o := &Options{IO: f.IO, Kube: f.Kube, Selection: install.DefaultSelection(api.BundleVersion), Timeout: 2 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "crds",
 		Short: "Remove the CRDs igwctl install crds installs",
@@ -59,28 +51,15 @@ which namespaces), and refuses CRDs that another tool (kubectl, Helm, a provider
   # Show what would be deleted
   igwctl uninstall crds --dry-run=server`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Timeout <= 0 {
-				return fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
-			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			if run != nil {
-				return run(ctx, o)
-			}
-			return Run(ctx, o)
-		},
+		RunE: cmdutil.RunE(o, Run, hook, nil),
 	}
 	fs := cmd.Flags()
-	fs.Var(o.Selection.GatewayAPI.Value(), "gateway-api", "Gateway API channel to remove: standard, experimental or none")
-	fs.Var(o.Selection.Objective.Value(), "objective-group", "InferenceObjective API group(s) to remove: llm-d, x-k8s, both or none")
-	fs.Var(o.DryRun.Value(), "dry-run", `"client" shows what would be deleted, reading the cluster only; "server" has the API server check the deletions without doing them; "none" deletes`)
-	fs.Lookup("dry-run").NoOptDefVal = string(install.DryRunClient)
+	fs.Var(cmdutil.Enum(&o.Selection.GatewayAPI, install.GatewayAPIs()...), "gateway-api", "Gateway API channel to remove: standard, experimental or none")
+	fs.Var(cmdutil.Enum(&o.Selection.Objective, install.ObjectiveGroups()...), "objective-group", "InferenceObjective API group(s) to remove: llm-d, x-k8s, both or none")
+	cmdutil.AddDryRunFlag(fs, &o.DryRun, `"client" shows what would be deleted, reading the cluster only; "server" has the API server check the deletions without doing them; "none" deletes`)
 	fs.BoolVar(&o.Force, "force", false, "delete CRDs that still have objects (deleting those objects) or that another tool installed")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long the whole uninstall, including waiting for the CRDs to be removed, may take")
-	fs.VarP(o.Output.Value(), "output", "o", "output format: text, json or yaml")
+	cmdutil.AddOutputFlag(fs, &o.Output)
 	return cmd
 }
 
@@ -88,7 +67,7 @@ which namespaces), and refuses CRDs that another tool (kubectl, Helm, a provider
 func Run(ctx context.Context, o *Options) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	if err := kube.Ping(ctx, o.Factory); err != nil {
+	if err := kube.Ping(ctx, o.Kube); err != nil {
 		return err
 	}
 	// Only the names matter here, and they are the same in every release, so the embedded
@@ -97,11 +76,11 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	client, err := o.Factory.APIExtensions()
+	client, err := o.Kube.APIExtensions()
 	if err != nil {
 		return err
 	}
-	dyn, err := o.Factory.Dynamic()
+	dyn, err := o.Kube.Dynamic()
 	if err != nil {
 		return err
 	}
@@ -110,5 +89,5 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	return res.Print(o.IO.Out, o.Output)
+	return cmdutil.Print(o.IO.Out, o.Output, res)
 }

@@ -1,25 +1,17 @@
 package crds
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/install"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
-func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	io, _, _ := cmdutil.Test()
-	var got *Options
-	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Out)
-	cmd.SetErr(io.ErrOut)
-	return got, cmd.Execute()
-}
+func parse(t *testing.T, args ...string) (*Options, error) { return cmdtest.Parse(t, NewCmd, args...) }
 
 // The selection defaults are install's, so the same flags undo an install.
 func TestDefaultsMirrorInstall(t *testing.T) {
@@ -28,12 +20,12 @@ func TestDefaultsMirrorInstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Selection.GatewayAPI != install.GatewayAPIStandard || o.Selection.Objective != install.ObjectiveLLMD ||
-		o.DryRun != install.DryRunNone || o.Force || o.Timeout != 2*time.Minute || o.Output != install.OutputText {
+		o.DryRun != kube.DryRunNone || o.Force || o.Timeout != 2*time.Minute || o.Output != cmdutil.Text {
 		t.Errorf("defaults = %+v", o)
 	}
 	o, err = parse(t, "--gateway-api=none", "--objective-group=both", "--dry-run", "--force", "-o", "json")
 	if err != nil || o.Selection.GatewayAPI != install.GatewayAPINone || o.Selection.Objective != install.ObjectiveBoth ||
-		o.DryRun != install.DryRunClient || !o.Force || o.Output != install.OutputJSON {
+		o.DryRun != kube.DryRunClient || !o.Force || o.Output != cmdutil.JSON {
 		t.Errorf("flags = %+v, %v", o, err)
 	}
 }

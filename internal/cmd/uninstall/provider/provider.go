@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -13,19 +14,18 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	installprovider "github.com/igw-dev/igw/internal/cmd/install/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/gateway"
 	"github.com/igw-dev/igw/internal/helm"
-	"github.com/igw-dev/igw/internal/install"
-	catalog "github.com/igw-dev/igw/internal/install/provider"
 	"github.com/igw-dev/igw/internal/kube"
+	"github.com/igw-dev/igw/internal/providers"
 )
 
 // Options are the flags of `igwctl uninstall provider` and what the command is given.
 type Options struct {
-	IO       cmdutil.IOStreams
-	Factory  kube.Factory
-	Settings *helm.Settings
+	IO   *cmdutil.IOStreams
+	Kube kube.Factory
+	Helm helm.Settings
 
 	Provider         string
 	DeleteGateway    bool
@@ -33,16 +33,16 @@ type Options struct {
 	GatewayNamespace string
 	Wait             bool
 	Timeout          time.Duration
-	Output           install.Output
+	Output           cmdutil.Format
 }
 
-// NewCmd returns the command; run, when not nil, replaces Run.
-func NewCmd(io cmdutil.IOStreams, f kube.Factory, run func(context.Context, *Options) error) *cobra.Command {
-	o := &Options{IO: io, Factory: f, Gateway: catalog.DefaultGateway, Timeout: 5 * time.Minute, Output: install.OutputText}
+// NewCmd returns the command; hook, when not nil, replaces Run.
+func NewCmd(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
+	o := &Options{IO: f.IO, Kube: f.Kube, Helm: f.Helm, Gateway: providers.DefaultGateway, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
-		Use:       "provider " + strings.Join(catalog.Names(), "|"),
+		Use:       "provider " + strings.Join(providers.Names(), "|"),
 		Short:     "Remove the Helm releases igwctl install provider installed",
-		ValidArgs: catalog.Names(),
+		ValidArgs: providers.Names(),
 		Long: `Uninstall the provider's Helm releases in the reverse order of install (Istio: istiod, then
 istio-base; Agentgateway: agentgateway, then agentgateway-crds; NGINX Gateway Fabric: ngf). GKE
 has none.
@@ -58,28 +58,18 @@ The provider's namespace is left in place, as helm leaves it.`,
   igwctl uninstall provider agentgateway --delete-gateway --gateway-namespace llm`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return fmt.Errorf("give one provider: %s", strings.Join(catalog.Names(), ", "))
+				return fmt.Errorf("give one provider: %s", strings.Join(providers.Names(), ", "))
 			}
-			_, err := catalog.Lookup(args[0])
+			_, err := providers.Lookup(args[0])
 			return err
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, args []string) error {
 			o.Provider = args[0]
-			if o.Timeout <= 0 {
-				return fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
-			}
 			if !o.DeleteGateway && (cmd.Flags().Changed("gateway") || cmd.Flags().Changed("gateway-namespace")) {
 				return errors.New("--gateway and --gateway-namespace name the Gateway to delete: they need --delete-gateway")
 			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			if run != nil {
-				return run(ctx, o)
-			}
-			return Run(ctx, o)
-		},
+			return nil
+		}),
 	}
 	fs := cmd.Flags()
 	fs.BoolVar(&o.DeleteGateway, "delete-gateway", false, "also delete the Gateway install created")
@@ -87,7 +77,7 @@ The provider's namespace is left in place, as helm leaves it.`,
 	fs.StringVar(&o.GatewayNamespace, "gateway-namespace", "", "namespace of the Gateway (default: the current namespace)")
 	fs.BoolVar(&o.Wait, "wait", false, "wait until the releases' objects are gone")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long each release's hooks and --wait may take")
-	fs.VarP(o.Output.Value(), "output", "o", "output format: text, json or yaml")
+	cmdutil.AddOutputFlag(fs, &o.Output)
 	return cmd
 }
 
@@ -100,54 +90,55 @@ type Result struct {
 	Kept           []string `json:"kept,omitempty"`
 	Notes          []string `json:"notes,omitempty"`
 	Nothing        bool     `json:"nothingToUninstall"`
+
+	provider providers.Provider
 }
 
 // Run uninstalls the provider.
 func Run(ctx context.Context, o *Options) error {
-	p, err := catalog.Lookup(o.Provider)
+	p, err := providers.Lookup(o.Provider)
 	if err != nil {
 		return err
 	}
-	f := o.Factory
-	if f == nil {
+	if o.Kube == nil {
 		return errors.New("no cluster connection")
 	}
-	if err := kube.Ping(ctx, f); err != nil {
+	if err := kube.Ping(ctx, o.Kube); err != nil {
 		return err
 	}
-	res := &Result{Provider: string(p.Name)}
-	if err := o.gateway(ctx, f, p, res); err != nil {
+	res := &Result{Provider: string(p.Name), provider: p}
+	if err := o.gateway(ctx, p, res); err != nil {
 		return err
 	}
 	if !p.Managed {
-		if err := o.releases(ctx, f, p, res); err != nil {
+		if err := o.releases(ctx, p, res); err != nil {
 			return err
 		}
 	}
 	res.Nothing = len(res.Uninstalled) == 0 && res.GatewayDeleted == ""
-	return o.print(p, res)
+	return cmdutil.Print(o.IO.Out, o.Output, res)
 }
 
 // gateway deletes the Gateway with --delete-gateway when igwctl created it, and otherwise
 // says what it leaves. A Gateway igwctl did not create stops the command before anything
 // is removed.
-func (o *Options) gateway(ctx context.Context, f kube.Factory, p catalog.Provider, res *Result) error {
+func (o *Options) gateway(ctx context.Context, p providers.Provider, res *Result) error {
 	gwNS := o.GatewayNamespace
 	if gwNS == "" {
 		var err error
-		if gwNS, err = f.Namespace(); err != nil {
+		if gwNS, err = o.Kube.Namespace(); err != nil {
 			return err
 		}
 	}
-	dyn, err := f.Dynamic()
+	dyn, err := o.Kube.Dynamic()
 	if err != nil {
 		return err
 	}
-	dc, err := f.Discovery()
+	dc, err := o.Kube.Discovery()
 	if err != nil {
 		return err
 	}
-	missing, err := installprovider.MissingResources(dc, installprovider.GatewayAPIGroupVersion, "gateways")
+	missing, err := gateway.MissingResources(dc, gateway.APIGroupVersion, "gateways")
 	if err != nil {
 		return err
 	}
@@ -157,7 +148,7 @@ func (o *Options) gateway(ctx context.Context, f kube.Factory, p catalog.Provide
 		}
 		return nil
 	}
-	gws := dyn.Resource(installprovider.GatewayGVR).Namespace(gwNS)
+	gws := dyn.Resource(gateway.GatewayGVR).Namespace(gwNS)
 	gw, err := gws.Get(ctx, o.Gateway, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -167,12 +158,12 @@ func (o *Options) gateway(ctx context.Context, f kube.Factory, p catalog.Provide
 	case err != nil:
 		return fmt.Errorf("reading Gateway %s/%s: %w", gwNS, o.Gateway, err)
 	case !o.DeleteGateway:
-		if gw.GetLabels()[catalog.ProviderLabel] == string(p.Name) {
+		if gw.GetLabels()[providers.ProviderLabel] == string(p.Name) {
 			res.Notes = append(res.Notes, fmt.Sprintf("Gateway %s/%s is left in place; --delete-gateway deletes it", gwNS, o.Gateway))
 		}
-	case gw.GetLabels()[catalog.ManagedByLabel] != catalog.ManagedBy:
+	case gw.GetLabels()[providers.ManagedByLabel] != providers.ManagedBy:
 		return fmt.Errorf("the Gateway %s/%s was not created by igwctl (no label %s=%s), so igwctl leaves it alone; nothing was uninstalled. Delete it with kubectl, or drop --delete-gateway",
-			gwNS, o.Gateway, catalog.ManagedByLabel, catalog.ManagedBy)
+			gwNS, o.Gateway, providers.ManagedByLabel, providers.ManagedBy)
 	default:
 		if err := gws.Delete(ctx, o.Gateway, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Gateway %s/%s: %w", gwNS, o.Gateway, err)
@@ -183,12 +174,8 @@ func (o *Options) gateway(ctx context.Context, f kube.Factory, p catalog.Provide
 }
 
 // releases uninstalls the provider's Helm releases in the reverse of their install order.
-func (o *Options) releases(ctx context.Context, f kube.Factory, p catalog.Provider, res *Result) error {
-	cfg, err := f.ToRESTConfig()
-	if err != nil {
-		return err
-	}
-	hc, err := helm.NewForConfig(cfg, p.Namespace, helm.SettingsOr(o.Settings))
+func (o *Options) releases(ctx context.Context, p providers.Provider, res *Result) error {
+	hc, err := helm.New(o.Kube, p.Namespace, o.Helm)
 	if err != nil {
 		return err
 	}
@@ -216,31 +203,29 @@ func (o *Options) releases(ctx context.Context, f kube.Factory, p catalog.Provid
 	return nil
 }
 
-func (o *Options) print(p catalog.Provider, res *Result) error {
-	if o.Output != install.OutputText {
-		return cmdutil.PrintData(o.IO.Out, string(o.Output), res)
+// WriteText says what was deleted, skipped and kept, in that order.
+func (r *Result) WriteText(w io.Writer) error {
+	if r.GatewayDeleted != "" {
+		fmt.Fprintf(w, "deleted Gateway %s\n", r.GatewayDeleted)
 	}
-	w := o.IO.Out
-	if res.GatewayDeleted != "" {
-		fmt.Fprintf(w, "deleted Gateway %s\n", res.GatewayDeleted)
-	}
-	for _, u := range res.Uninstalled {
+	for _, u := range r.Uninstalled {
 		fmt.Fprintf(w, "uninstalled %s\n", u)
 	}
-	for _, n := range res.NotFound {
+	for _, n := range r.NotFound {
 		fmt.Fprintf(w, "%s not found, skipped\n", n)
 	}
-	for _, k := range res.Kept {
+	for _, k := range r.Kept {
 		fmt.Fprintf(w, "kept: %s\n", k)
 	}
-	if res.Nothing {
+	p := r.provider
+	if r.Nothing {
 		if p.Managed {
 			fmt.Fprintf(w, "nothing to uninstall: %s is managed by the platform and igwctl installed no release\n", p.Title)
 		} else {
 			fmt.Fprintf(w, "nothing to uninstall: no %s release in namespace %s\n", p.Title, p.Namespace)
 		}
 	}
-	for _, n := range res.Notes {
+	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil

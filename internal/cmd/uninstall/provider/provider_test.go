@@ -1,21 +1,14 @@
 package provider
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/igw-dev/igw/internal/cmdutil"
+	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 )
 
-func parse(t *testing.T, args ...string) (*Options, error) {
-	t.Helper()
-	io, _, _ := cmdutil.Test()
-	var got *Options
-	cmd := NewCmd(io, nil, func(_ context.Context, o *Options) error { got = o; return nil })
-	return got, cmdutil.Execute(cmd, io, args...)
-}
+func parse(t *testing.T, args ...string) (*Options, error) { return cmdtest.Parse(t, NewCmd, args...) }
 
 func TestFlags(t *testing.T) {
 	o, err := parse(t, "istio")

@@ -1,12 +1,11 @@
-// Package provider is the catalogue of gateway providers igwctl installs (Istio, Agentgateway,
+// Package providers is the catalogue of gateway providers igwctl installs (Istio, Agentgateway,
 // NGINX Gateway Fabric) or checks (GKE), and the pure planning of an install: which Helm charts,
 // from where, at which version, into which namespace, with which inference extension switch. It
-// talks to no cluster and no registry; internal/cmd/install/provider carries the plan out.
-package provider
+// talks to no cluster and no registry; the install provider command carries the plan out.
+package providers
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/igw-dev/igw/internal/helm"
@@ -67,72 +66,65 @@ type Provider struct {
 	Docs string `json:"docs,omitempty"`
 }
 
-var catalogue = []Provider{
-	{
-		Name:           Istio,
-		Title:          "Istio",
-		Repo:           "https://istio-release.storage.googleapis.com/charts",
-		Namespace:      "istio-system",
-		DefaultVersion: "1.29.2",
-		Charts: []Chart{
-			{Release: "istio-base", Chart: "base"},
-			// An environment variable of istiod, so a string.
-			{Release: "istiod", Chart: "istiod", Switch: "pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION", SwitchValue: "true"},
+// All returns the catalogue, built afresh on each call so no caller can change another's.
+func All() []Provider {
+	return []Provider{
+		{
+			Name:           Istio,
+			Title:          "Istio",
+			Repo:           "https://istio-release.storage.googleapis.com/charts",
+			Namespace:      "istio-system",
+			DefaultVersion: "1.29.2",
+			Charts: []Chart{
+				{Release: "istio-base", Chart: "base"},
+				// An environment variable of istiod, so a string.
+				{Release: "istiod", Chart: "istiod", Switch: "pilot.env.ENABLE_GATEWAY_API_INFERENCE_EXTENSION", SwitchValue: "true"},
+			},
+			GatewayClass: "istio",
+			Docs:         "https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api-inference-extension/",
 		},
-		GatewayClass: "istio",
-		Docs:         "https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api-inference-extension/",
-	},
-	{
-		Name:           Agentgateway,
-		Title:          "Agentgateway",
-		Repo:           "oci://cr.agentgateway.dev/charts",
-		Namespace:      "agentgateway-system",
-		DefaultVersion: "v1.0.0",
-		Charts: []Chart{
-			{Release: "agentgateway-crds", Chart: "agentgateway-crds"},
-			{Release: "agentgateway", Chart: "agentgateway", Switch: "inferenceExtension.enabled", SwitchValue: true},
+		{
+			Name:           Agentgateway,
+			Title:          "Agentgateway",
+			Repo:           "oci://cr.agentgateway.dev/charts",
+			Namespace:      "agentgateway-system",
+			DefaultVersion: "v1.0.0",
+			Charts: []Chart{
+				{Release: "agentgateway-crds", Chart: "agentgateway-crds"},
+				{Release: "agentgateway", Chart: "agentgateway", Switch: "inferenceExtension.enabled", SwitchValue: true},
+			},
+			GatewayClass: "agentgateway",
+			Docs:         "https://agentgateway.dev/docs/kubernetes/latest/inference/",
 		},
-		GatewayClass: "agentgateway",
-		Docs:         "https://agentgateway.dev/docs/kubernetes/latest/inference/",
-	},
-	{
-		Name:           NGINX,
-		Title:          "NGINX Gateway Fabric",
-		Repo:           "oci://ghcr.io/nginx/charts",
-		Namespace:      "nginx-gateway",
-		DefaultVersion: "2.6.0",
-		Charts: []Chart{
-			{Release: "ngf", Chart: "nginx-gateway-fabric", Switch: "nginxGateway.gwAPIInferenceExtension.enable", SwitchValue: true},
+		{
+			Name:           NGINX,
+			Title:          "NGINX Gateway Fabric",
+			Repo:           "oci://ghcr.io/nginx/charts",
+			Namespace:      "nginx-gateway",
+			DefaultVersion: "2.6.0",
+			Charts: []Chart{
+				{Release: "ngf", Chart: "nginx-gateway-fabric", Switch: "nginxGateway.gwAPIInferenceExtension.enable", SwitchValue: true},
+			},
+			GatewayClass: "nginx",
+			Docs:         "https://docs.nginx.com/nginx-gateway-fabric/how-to/gateway-api-inference-extension/",
 		},
-		GatewayClass: "nginx",
-		Docs:         "https://docs.nginx.com/nginx-gateway-fabric/how-to/gateway-api-inference-extension/",
-	},
-	{
-		Name:         GKE,
-		Title:        "GKE Gateway (managed)",
-		Managed:      true,
-		GatewayClass: GKEGatewayClass,
-		Docs:         "https://cloud.google.com/kubernetes-engine/docs/how-to/deploy-gke-inference-gateway",
-	},
+		{
+			Name:         GKE,
+			Title:        "GKE Gateway (managed)",
+			Managed:      true,
+			GatewayClass: GKEGatewayClass,
+			Docs:         "https://cloud.google.com/kubernetes-engine/docs/how-to/deploy-gke-inference-gateway",
+		},
+	}
 }
 
 // Names lists the providers, in catalogue order.
 func Names() []string {
-	names := make([]string, len(catalogue))
-	for i, p := range catalogue {
-		names[i] = string(p.Name)
+	var names []string
+	for _, p := range All() {
+		names = append(names, string(p.Name))
 	}
 	return names
-}
-
-// All returns the catalogue (a copy).
-func All() []Provider {
-	out := make([]Provider, len(catalogue))
-	for i, p := range catalogue {
-		p.Charts = slices.Clone(p.Charts)
-		out[i] = p
-	}
-	return out
 }
 
 // Lookup returns the provider named name (case-insensitive); the error lists the valid names.
