@@ -39,11 +39,17 @@ func testOptions() *Options {
 // startBBR runs bbr with test-friendly defaults changed by edit.
 func startBBR(t testing.TB, edit func(*Options)) *testBBR {
 	t.Helper()
+	return startBBRLogging(t, edit, io.Discard)
+}
+
+// startBBRLogging is startBBR with bbr's log written to logs.
+func startBBRLogging(t testing.TB, edit func(*Options), logs io.Writer) *testBBR {
+	t.Helper()
 	o := testOptions()
 	if edit != nil {
 		edit(o)
 	}
-	srv, err := NewServer(o, "test", io.Discard)
+	srv, err := NewServer(o, "test", logs)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}

@@ -119,6 +119,9 @@ func (o *Options) handlerSettings() (*Handler, error) {
 // runtime's limit is the process's, so the command sets it, not the server.
 func (s *Server) GoMemoryLimit() int64 { return s.goMemoryLimit }
 
+// Log is the server's logger.
+func (s *Server) Log() *slog.Logger { return s.log }
+
 // Handler returns the ext_proc service, for tests that serve it themselves.
 func (s *Server) Handler() *Handler { return s.handler }
 

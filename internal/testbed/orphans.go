@@ -42,6 +42,8 @@ func isEnvtestWebhookDir(path string) bool {
 		strings.HasPrefix(filepath.Base(path), "envtest-serving-certs-")
 }
 
+func kill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
+
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -33,6 +35,9 @@ type Status struct {
 	mu       sync.Mutex
 	v        StatusView
 	onChange func(StatusView)
+	// broken: LastError is a failed list or watch, which the next one that
+	// succeeds clears (an invalid ConfigMap's error stays until it is fixed).
+	broken bool
 }
 
 // OnChange registers f to be called, under the status lock, after every
@@ -77,9 +82,43 @@ func (s *Status) MarkSynced() {
 	s.Update(func(v *StatusView) { v.Synced, v.LastError = true, "" })
 }
 
+// Broke records a failed list or watch and reports whether the source was
+// healthy until now, so the loss is logged once, not on every retry.
+func (s *Status) Broke(err error) (first bool) {
+	s.mu.Lock()
+	first = !s.broken
+	s.broken = true
+	s.mu.Unlock()
+	s.SetError(err)
+	return first
+}
+
+func (s *Status) isBroken() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broken
+}
+
+// Mended records a list or watch that succeeded, and reports whether it
+// ended a failure.
+func (s *Status) Mended() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.broken {
+		return false
+	}
+	s.broken = false
+	s.v.LastError, s.v.ErrorAt = "", time.Time{}
+	if s.onChange != nil {
+		s.onChange(s.v)
+	}
+	return true
+}
+
 // ConfigMapSource watches labelled ConfigMaps. It never gives up: while the
 // apiserver is unreachable the reflector keeps retrying and the store keeps
-// serving what it last had, and Status says so.
+// serving what it last had, and Status says so from the first failed call
+// until the next that succeeds.
 type ConfigMapSource struct {
 	// Client reaches the core/v1 API (NewCoreClient, or a clientset's
 	// CoreV1().RESTClient()).
@@ -119,11 +158,14 @@ func nsName(ns string) string {
 func (c *ConfigMapSource) informer(label string) cache.SharedIndexInformer {
 	lw := cache.NewFilteredListWatchFromClient(c.Client, "configmaps", c.Namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = label + "=true" })
-	inf := cache.NewSharedIndexInformer(plainList{lw}, &corev1.ConfigMap{}, 0, cache.Indexers{})
-	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
-		c.Status.SetError(err)
-		c.onError()
-		c.Log.Warn("adapter ConfigMap watch failed; serving the last known mapping", "err", err)
+	inf := cache.NewSharedIndexInformer(reportingLW{lw, c}, &corev1.ConfigMap{}, 0, cache.Indexers{})
+	// Every failed call reaches reportingLW first and marks the source
+	// broken; what the reflector hands here beyond those (a list it could
+	// not store) is reported the same way.
+	_ = inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, _ *cache.Reflector, err error) {
+		if ctx.Err() == nil && !c.Status.isBroken() {
+			c.failed(err)
+		}
 	})
 	key := func(cm *corev1.ConfigMap) string { return "cm:" + label + ":" + cm.Namespace + "/" + cm.Name }
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -142,14 +184,56 @@ func (c *ConfigMapSource) informer(label string) cache.SharedIndexInformer {
 	return inf
 }
 
-// plainList makes the reflector use a plain LIST. The streaming watch-list
-// retries a refused connection inside itself and never reports it, so an
-// unreachable apiserver would look healthy; the few labelled ConfigMaps
-// gain nothing from streaming anyway.
-type plainList struct{ *cache.ListWatch }
+// reportingLW reports every LIST and WATCH call's failure and recovery.
+// The reflector's error handler alone misses a lost apiserver: once synced,
+// a refused connection is retried inside the reflector (it expects the
+// watch to resume where it ended) without ever reaching the handler, so
+// bbr said "synced" for as long as the apiserver stayed down.
+//
+// It also makes the reflector use a plain LIST: the streaming watch-list
+// retries a refused connection inside itself and never reports it, and the
+// few labelled ConfigMaps gain nothing from streaming anyway.
+type reportingLW struct {
+	*cache.ListWatch
+	c *ConfigMapSource
+}
 
 // IsWatchListSemanticsUnSupported is how client-go asks.
-func (plainList) IsWatchListSemanticsUnSupported() bool { return true }
+func (reportingLW) IsWatchListSemanticsUnSupported() bool { return true }
+
+func (l reportingLW) ListWithContext(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+	obj, err := l.ListWatch.ListWithContext(ctx, o)
+	l.c.observe(ctx, err)
+	return obj, err
+}
+
+func (l reportingLW) WatchWithContext(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+	w, err := l.ListWatch.WatchWithContext(ctx, o)
+	l.c.observe(ctx, err)
+	return w, err
+}
+
+func (c *ConfigMapSource) observe(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		if c.Status.Mended() {
+			c.Log.Info("adapter ConfigMap watch restored; the mapping is current again")
+		}
+	case ctx.Err() == nil: // a call cut short because bbr is stopping breaks nothing
+		c.failed(err)
+	}
+}
+
+// failed reports a broken list or watch: every one is counted, the first
+// of a run is logged as a warning and the retries at debug.
+func (c *ConfigMapSource) failed(err error) {
+	c.onError()
+	if c.Status.Broke(err) {
+		c.Log.Warn("adapter ConfigMap watch failed; serving the last known mapping until the apiserver answers again", "err", err)
+		return
+	}
+	c.Log.Debug("adapter ConfigMap watch still failing", "err", err)
+}
 
 func (c *ConfigMapSource) apply(key func(*corev1.ConfigMap) string, obj any) {
 	cm, ok := obj.(*corev1.ConfigMap)

@@ -136,3 +136,34 @@ func TestUnreachableAPIServer(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestStatusBrokenAndMended: a failed list or watch shows until one
+// succeeds; an invalid ConfigMap's error is not cleared by a reconnect.
+func TestStatusBrokenAndMended(t *testing.T) {
+	s := NewStatus("configmaps", true, "")
+	var views []StatusView
+	s.OnChange(func(v StatusView) { views = append(views, v) })
+	s.MarkSynced()
+	if s.Mended() {
+		t.Fatal("a healthy source reported a recovery")
+	}
+	if !s.Broke(fmt.Errorf("connection refused")) || s.Broke(fmt.Errorf("connection refused")) {
+		t.Fatal("Broke must report the first failure of a run, and only that one")
+	}
+	if v := s.View(); v.LastError != "connection refused" || v.ErrorAt.IsZero() || !v.Synced {
+		t.Fatalf("while broken: %+v; want the error, its time, and the last mapping still synced", v)
+	}
+	if !s.Mended() || s.Mended() {
+		t.Fatal("Mended must report the end of a failure once")
+	}
+	if v := s.View(); v.LastError != "" || !v.ErrorAt.IsZero() {
+		t.Fatalf("after recovery: %+v", v)
+	}
+	if last := views[len(views)-1]; last.LastError != "" {
+		t.Fatalf("metrics were not told of the recovery: %+v", last)
+	}
+	s.SetError(fmt.Errorf("ConfigMap models/llama: no baseModel"))
+	if s.Mended() || s.View().LastError == "" {
+		t.Fatal("a successful watch cleared an invalid ConfigMap's error")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 
 	"github.com/igw-dev/igw/internal/bbr"
 	"github.com/igw-dev/igw/internal/version"
@@ -46,6 +47,9 @@ per model. It runs with no flags and no cluster; see the README for deployment.`
 			if lim := srv.GoMemoryLimit(); lim > 0 && os.Getenv("GOMEMLIMIT") == "" {
 				debug.SetMemoryLimit(lim)
 			}
+			// client-go's own reports go to bbr's log, in its format,
+			// instead of klog's text lines on stderr.
+			klog.SetSlogLogger(srv.Log().With("component", "client-go"))
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			return srv.Serve(ctx)
