@@ -100,7 +100,9 @@ func TestCommandPackagesImportNoOtherCommand(t *testing.T) {
 // connectionFlags are kubectl's flags a hint may name: the ones that pick the cluster, the user
 // and the namespace. The others (--insecure-skip-tls-verify, --certificate-authority, ...) are
 // about the API server and would mislead in a hint about, say, a chart registry.
-func connectionFlags() []string { return []string{"--kubeconfig", "--context", "--user", "--namespace"} }
+func connectionFlags() []string {
+	return []string{"--kubeconfig", "--context", "--user", "--namespace"}
+}
 
 // commandFlags are the flags igwctl's commands define themselves, and --help.
 func commandFlags() map[string]bool {
@@ -124,7 +126,7 @@ func commandFlags() map[string]bool {
 // "gcloud ... --region=REGION"): the flags after it are that program's.
 var (
 	otherTool = regexp.MustCompile(`\b(helm|gcloud|kubectl|istioctl)\s`)
-	flagToken = regexp.MustCompile(`(?:^|[\s(/"'`+"`"+`])(--[a-z][a-z0-9-]*)`)
+	flagToken = regexp.MustCompile(`(?:^|[\s(/"'` + "`" + `])(--[a-z][a-z0-9-]*)`)
 )
 
 // Every flag a message of igwctl names (a fix, a hint, a help text) is a flag igwctl has, so
