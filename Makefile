@@ -18,6 +18,8 @@ build: ## build bin/bbr and bin/igwctl
 test: testbed ## run every test (builds the Kubernetes test bed first when missing)
 	KUBEBUILDER_ASSETS="$$(hack/testbed.sh path)" $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./internal/bbr/... ./internal/envoysim/...
+	# The scanner's portable code, which amd64 builds never compile otherwise.
+	$(GO) test -count=1 -tags purego ./internal/bbr/...
 
 bench: ## bbr vs a no-op echo ext_proc server over loopback gRPC: req/s, p50/p99, RSS, ratios
 	$(GO) run ./hack/bbrbench
@@ -30,9 +32,21 @@ bench-go: ## Go micro-benchmarks of the scanner and the per-chunk path
 
 # Fuzz budgets are execution counts (measured here: scanner 1m43s, decoder 55s): Go 1.26 can
 # fail a duration-limited run with a spurious "context deadline exceeded" (golang/go#75804).
-fuzz: ## fuzz the JSON scanner against encoding/json and the request decoder against protobuf (FUZZTIME=Nx or a duration)
-	$(GO) test -run '^$$' -fuzz FuzzScannerMatchesEncodingJSON -fuzztime $${FUZZTIME:-1500000x} ./internal/bbr/scan
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $${FUZZTIME:-400000x} ./internal/bbr/wire
+# Each entry is package:fuzzer:count; names are anchored because -fuzz must match one fuzzer.
+FUZZERS := \
+	./internal/bbr/scan:FuzzScannerMatchesEncodingJSON:1500000x \
+	./internal/bbr/scan:FuzzSkipString:200000x \
+	./internal/bbr/wire:FuzzDecodeRequest:400000x \
+	./internal/bbr/wire:FuzzDecodeRequestShapes:200000x \
+	./internal/bbr/wire:FuzzMutation:200000x \
+	./internal/bbr/wire:FuzzStreamed:200000x
+
+fuzz: ## fuzz the scanner against encoding/json and the wire codec against protobuf (FUZZTIME=Nx for every fuzzer)
+	@set -e; for f in $(FUZZERS); do \
+	  IFS=: read -r pkg name count <<<"$$f"; \
+	  echo "$$name: $${FUZZTIME:-$$count}"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime "$${FUZZTIME:-$$count}" "$$pkg"; \
+	done
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
