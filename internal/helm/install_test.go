@@ -124,7 +124,11 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		t.Fatalf("reuse values: PILOT_TRACE = %q, revision %d", v, res.Revision)
 	}
 
-	un, err := c.Uninstall(ctx(t), "istiod", UninstallOptions{Wait: true, Timeout: 30 * time.Second})
+	un, err := c.Uninstall(ctx(t), "istiod", UninstallOptions{DryRun: kube.DryRunServer})
+	if st, _ := c.Status(ctx(t), "istiod", ns); err != nil || !un.Existed || !st.Installed {
+		t.Fatalf("Uninstall dry run: %+v, %v; installed after it: %v", un, err, st.Installed)
+	}
+	un, err = c.Uninstall(ctx(t), "istiod", UninstallOptions{Wait: true, Timeout: 30 * time.Second})
 	if err != nil || !un.Existed {
 		t.Fatalf("Uninstall: %+v, %v", un, err)
 	}
@@ -137,6 +141,8 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 	}
 
 	_, err = c.Uninstall(ctx(t), "istiod", UninstallOptions{})
+	wantError(t, err, ErrReleaseNotFound, `"istiod"`, ns)
+	_, err = c.Uninstall(ctx(t), "istiod", UninstallOptions{DryRun: kube.DryRunClient})
 	wantError(t, err, ErrReleaseNotFound, `"istiod"`, ns)
 	if un, err := c.Uninstall(ctx(t), "istiod", UninstallOptions{IgnoreNotFound: true}); err != nil || un.Existed {
 		t.Fatalf("Uninstall IgnoreNotFound: %+v, %v", un, err)

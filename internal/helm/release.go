@@ -9,6 +9,8 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // Status is what a release looks like now.
@@ -85,6 +87,9 @@ type UninstallOptions struct {
 	KeepHistory bool
 	// IgnoreNotFound makes a missing release a success with Existed false.
 	IgnoreNotFound bool
+	// DryRun (client or server alike: Helm cannot ask the API server about a deletion) only reads
+	// whether the release is installed; nothing is removed.
+	DryRun kube.DryRun
 }
 
 // UninstallResult says what Uninstall did.
@@ -102,6 +107,9 @@ type UninstallResult struct {
 func (c *Client) Uninstall(ctx context.Context, releaseName string, opts UninstallOptions) (*UninstallResult, error) {
 	ns := c.ns(opts.Namespace)
 	res := &UninstallResult{Release: releaseName, Namespace: ns}
+	if opts.DryRun.Enabled() {
+		return c.uninstallDryRun(ctx, res, opts)
+	}
 	cfg, err := c.actionConfig(ns)
 	if err != nil {
 		return nil, err
@@ -124,7 +132,7 @@ func (c *Client) Uninstall(ctx context.Context, releaseName string, opts Uninsta
 			if opts.IgnoreNotFound {
 				return res, nil
 			}
-			return nil, newError(ErrReleaseNotFound, fmt.Sprintf("there is no release %q in namespace %q", releaseName, ns), "check the name and namespace (`helm list -A` lists releases)", err)
+			return nil, releaseNotFound(releaseName, ns, err)
 		}
 		return nil, explainCluster(err, fmt.Sprintf("uninstalling release %q in namespace %q", releaseName, ns))
 	}
@@ -133,4 +141,22 @@ func (c *Client) Uninstall(ctx context.Context, releaseName string, opts Uninsta
 		res.Kept = resp.Info
 	}
 	return res, nil
+}
+
+// uninstallDryRun says whether Uninstall would remove anything.
+func (c *Client) uninstallDryRun(ctx context.Context, res *UninstallResult, opts UninstallOptions) (*UninstallResult, error) {
+	st, err := c.Status(ctx, res.Release, res.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Installed && !opts.IgnoreNotFound {
+		return nil, releaseNotFound(res.Release, res.Namespace, nil)
+	}
+	res.Existed = st.Installed
+	return res, nil
+}
+
+func releaseNotFound(name, namespace string, err error) *Error {
+	return newError(ErrReleaseNotFound, fmt.Sprintf("there is no release %q in namespace %q", name, namespace),
+		"check the name and namespace (`helm list -A` lists releases)", err)
 }

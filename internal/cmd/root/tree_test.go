@@ -27,8 +27,8 @@ func commands() []command {
 		{path: "install provider", args: []string{"istio"}, output: true, dryRun: true},
 		{path: "install bbr", output: true, dryRun: true},
 		{path: "uninstall crds", output: true, dryRun: true},
-		{path: "uninstall provider", args: []string{"istio"}, output: true},
-		{path: "uninstall bbr", output: true},
+		{path: "uninstall provider", args: []string{"istio"}, output: true, dryRun: true},
+		{path: "uninstall bbr", output: true, dryRun: true},
 	}
 }
 

@@ -125,8 +125,12 @@ func TestInstallIstio(t *testing.T) {
 			t.Errorf("%s: %v", gvr.Resource, err)
 		}
 	}
+	out, err = uninstall(t, "bbr-istio", "--dry-run", "-o", "json")
+	if err != nil || !strings.Contains(out, `"existed": true`) || !strings.Contains(out, `"dryRun": "client"`) {
+		t.Errorf("uninstall --dry-run: %q %v", out, err)
+	}
 	out, err = uninstall(t, "bbr-istio")
-	if err != nil || !strings.Contains(out, "uninstalled release bbr-istio/bbr") {
+	if err != nil || !strings.Contains(out, "uninstalled release bbr-istio/bbr\n") {
 		t.Errorf("uninstall: %q %v", out, err)
 	}
 	out, err = uninstall(t, "bbr-istio")

@@ -241,6 +241,21 @@ func TestInstallIstio(t *testing.T) {
 	}
 	cmdtest.Contains(t, "json", out, `"action": "upgrade"`, `"revision": 2`, `"action": "unchanged"`, `"ready": false`)
 
+	// A dry run says what would go and removes nothing; the server one has the Gateway's
+	// deletion checked.
+	for _, mode := range []string{"client", "server"} {
+		out, err = uninstall(t, "istio-gw", "istio", "--delete-gateway", "--dry-run="+mode)
+		suffix := map[string]string{"client": " (dry run)", "server": " (server dry run)"}[mode]
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmdtest.Contains(t, "uninstall --dry-run="+mode, out, "deleted Gateway istio-gw/inference-gateway"+suffix,
+			"uninstalled release istio-system/istiod"+suffix+"\nuninstalled release istio-system/istio-base"+suffix)
+	}
+	if getGateway(t, "istio-gw", "inference-gateway") == nil || !releaseInstalled(t, hc, "istiod", "istio-system") {
+		t.Fatal("a dry run uninstalled")
+	}
+
 	// Uninstall: releases in reverse, the Gateway only with --delete-gateway.
 	out, err = uninstall(t, "istio-gw", "istio")
 	if err != nil {

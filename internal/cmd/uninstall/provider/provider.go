@@ -31,6 +31,7 @@ type Options struct {
 	DeleteGateway    bool
 	Gateway          string
 	GatewayNamespace string
+	DryRun           kube.DryRun
 	Wait             bool
 	Timeout          time.Duration
 	Output           cmdutil.Format
@@ -53,9 +54,13 @@ app.kubernetes.io/managed-by=igwctl).
 
 A release that is not there is skipped with a message (as helm uninstall --ignore-not-found), so
 the command can be run again; when nothing is there it says "nothing to uninstall" and succeeds.
-The provider's namespace is left in place, as helm leaves it.`,
+The provider's namespace is left in place, as helm leaves it. --dry-run says what would be
+removed and removes nothing.`,
 		Example: `  igwctl uninstall provider istio
-  igwctl uninstall provider agentgateway --delete-gateway --gateway-namespace llm`,
+  igwctl uninstall provider agentgateway --delete-gateway --gateway-namespace llm
+
+  # What would go, the Gateway's deletion checked by the API server
+  igwctl uninstall provider istio --delete-gateway --dry-run=server`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("give one provider: %s", strings.Join(providers.Names(), ", "))
@@ -75,6 +80,7 @@ The provider's namespace is left in place, as helm leaves it.`,
 	fs.BoolVar(&o.DeleteGateway, "delete-gateway", false, "also delete the Gateway install created")
 	fs.StringVar(&o.Gateway, "gateway", o.Gateway, "name of the Gateway to delete")
 	fs.StringVar(&o.GatewayNamespace, "gateway-namespace", "", "namespace of the Gateway (default: the current namespace)")
+	cmdutil.AddDryRunFlag(fs, &o.DryRun, `"client" says what would be removed, reading the cluster only; "server" also has the API server check the Gateway's deletion; "none" uninstalls`)
 	fs.BoolVar(&o.Wait, "wait", false, "wait until the releases' objects are gone")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long each release's hooks and --wait may take")
 	cmdutil.AddOutputFlag(fs, &o.Output)
@@ -83,13 +89,14 @@ The provider's namespace is left in place, as helm leaves it.`,
 
 // Result is what the command did.
 type Result struct {
-	Provider       string   `json:"provider"`
-	Uninstalled    []string `json:"uninstalled,omitempty"` // "release ns/name"
-	NotFound       []string `json:"notFound,omitempty"`
-	GatewayDeleted string   `json:"gatewayDeleted,omitempty"`
-	Kept           []string `json:"kept,omitempty"`
-	Notes          []string `json:"notes,omitempty"`
-	Nothing        bool     `json:"nothingToUninstall"`
+	Provider       string      `json:"provider"`
+	Uninstalled    []string    `json:"uninstalled,omitempty"` // "release ns/name"
+	NotFound       []string    `json:"notFound,omitempty"`
+	GatewayDeleted string      `json:"gatewayDeleted,omitempty"`
+	Kept           []string    `json:"kept,omitempty"`
+	Notes          []string    `json:"notes,omitempty"`
+	Nothing        bool        `json:"nothingToUninstall"`
+	DryRun         kube.DryRun `json:"dryRun,omitempty"`
 
 	provider providers.Provider
 }
@@ -107,6 +114,9 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	res := &Result{Provider: string(p.Name), provider: p}
+	if o.DryRun.Enabled() {
+		res.DryRun = o.DryRun
+	}
 	if err := o.gateway(ctx, p, res); err != nil {
 		return err
 	}
@@ -164,8 +174,10 @@ func (o *Options) gateway(ctx context.Context, p providers.Provider, res *Result
 	case gw.GetLabels()[providers.ManagedByLabel] != providers.ManagedBy:
 		return fmt.Errorf("the Gateway %s/%s was not created by igwctl (no label %s=%s), so igwctl leaves it alone; nothing was uninstalled. Delete it with kubectl, or drop --delete-gateway",
 			gwNS, o.Gateway, providers.ManagedByLabel, providers.ManagedBy)
+	case o.DryRun == kube.DryRunClient:
+		res.GatewayDeleted = gwNS + "/" + o.Gateway
 	default:
-		if err := gws.Delete(ctx, o.Gateway, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		if err := gws.Delete(ctx, o.Gateway, deleteOptions(o.DryRun)); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting Gateway %s/%s: %w", gwNS, o.Gateway, err)
 		}
 		res.GatewayDeleted = gwNS + "/" + o.Gateway
@@ -182,7 +194,7 @@ func (o *Options) releases(ctx context.Context, p providers.Provider, res *Resul
 	charts := slices.Clone(p.Charts)
 	slices.Reverse(charts)
 	for _, c := range charts {
-		u, err := hc.Uninstall(ctx, c.Release, helm.UninstallOptions{Namespace: p.Namespace, Wait: o.Wait, Timeout: o.Timeout, IgnoreNotFound: true})
+		u, err := hc.Uninstall(ctx, c.Release, helm.UninstallOptions{Namespace: p.Namespace, Wait: o.Wait, Timeout: o.Timeout, IgnoreNotFound: true, DryRun: o.DryRun})
 		if err != nil {
 			done := "nothing else was uninstalled"
 			if len(res.Uninstalled) > 0 || res.GatewayDeleted != "" {
@@ -206,10 +218,10 @@ func (o *Options) releases(ctx context.Context, p providers.Provider, res *Resul
 // WriteText says what was deleted, skipped and kept, in that order.
 func (r *Result) WriteText(w io.Writer) error {
 	if r.GatewayDeleted != "" {
-		fmt.Fprintf(w, "deleted Gateway %s\n", r.GatewayDeleted)
+		fmt.Fprintf(w, "deleted Gateway %s%s\n", r.GatewayDeleted, r.DryRun.Suffix())
 	}
 	for _, u := range r.Uninstalled {
-		fmt.Fprintf(w, "uninstalled %s\n", u)
+		fmt.Fprintf(w, "uninstalled %s%s\n", u, r.DryRun.Suffix())
 	}
 	for _, n := range r.NotFound {
 		fmt.Fprintf(w, "%s not found, skipped\n", n)
@@ -236,4 +248,11 @@ func gatewayDone(res *Result) []string {
 		return nil
 	}
 	return []string{"Gateway " + res.GatewayDeleted}
+}
+
+func deleteOptions(dryRun kube.DryRun) metav1.DeleteOptions {
+	if dryRun == kube.DryRunServer {
+		return metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}
+	}
+	return metav1.DeleteOptions{}
 }
