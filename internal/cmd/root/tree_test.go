@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 )
@@ -102,26 +103,10 @@ func TestHelp(t *testing.T) {
 // -o is the same flag wherever a command prints data, and absent where it does not.
 func TestOutputFlag(t *testing.T) {
 	for _, tc := range commands() {
-		f := find(t, tc.path).Flags().Lookup("output")
-		if !tc.output {
-			if f != nil {
-				t.Errorf("%s has -o but prints no data", tc.path)
-			}
-			continue
-		}
-		if f == nil || f.Shorthand != "o" || f.DefValue != "text" || f.Usage != "output format: text, json or yaml" {
+		f := sharedFlag(t, tc, "output", tc.output, []string{"text", "json", "yaml"}, []string{"-o", "wide"},
+			`invalid argument "wide" for "-o, --output" flag: must be one of text, json, yaml`)
+		if f != nil && (f.Shorthand != "o" || f.DefValue != "text" || f.Usage != "output format: text, json or yaml") {
 			t.Errorf("%s -o: %+v", tc.path, f)
-			continue
-		}
-		for _, v := range []string{"text", "json", "yaml"} {
-			if err := find(t, tc.path).Flags().Set("output", v); err != nil {
-				t.Errorf("%s -o %s: %v", tc.path, v, err)
-			}
-		}
-		args := append(append(strings.Fields(tc.path), tc.args...), "-o", "wide")
-		stdout, _, err := execute(t, args...)
-		if err == nil || err.Error() != `invalid argument "wide" for "-o, --output" flag: must be one of text, json, yaml` || stdout != "" {
-			t.Errorf("%s -o wide: %v, stdout %q", tc.path, err, stdout)
 		}
 	}
 }
@@ -130,28 +115,36 @@ func TestOutputFlag(t *testing.T) {
 // --dry-run meaning client.
 func TestDryRunFlag(t *testing.T) {
 	for _, tc := range commands() {
-		f := find(t, tc.path).Flags().Lookup("dry-run")
-		if !tc.dryRun {
-			if f != nil {
-				t.Errorf("%s has --dry-run; give it a row that says so", tc.path)
-			}
-			continue
-		}
-		if f == nil || f.DefValue != "none" || f.NoOptDefVal != "client" {
+		f := sharedFlag(t, tc, "dry-run", tc.dryRun, []string{"none", "client", "server"}, []string{"--dry-run=true"},
+			`invalid argument "true" for "--dry-run" flag: must be one of none, client, server`)
+		if f != nil && (f.DefValue != "none" || f.NoOptDefVal != "client") {
 			t.Errorf("%s --dry-run: %+v", tc.path, f)
-			continue
-		}
-		for _, v := range []string{"none", "client", "server"} {
-			if err := find(t, tc.path).Flags().Set("dry-run", v); err != nil {
-				t.Errorf("%s --dry-run=%s: %v", tc.path, v, err)
-			}
-		}
-		args := append(append(strings.Fields(tc.path), tc.args...), "--dry-run=true")
-		stdout, _, err := execute(t, args...)
-		if err == nil || err.Error() != `invalid argument "true" for "--dry-run" flag: must be one of none, client, server` || stdout != "" {
-			t.Errorf("%s --dry-run=true: %v, stdout %q", tc.path, err, stdout)
 		}
 	}
+}
+
+// sharedFlag checks a flag that must look the same on every command: the command has it exactly
+// when want says, it takes each of valid, and the command line with bad fails with wantErr before
+// anything runs or prints. It returns the flag when the command has it.
+func sharedFlag(t *testing.T, tc command, name string, want bool, valid, bad []string, wantErr string) *pflag.Flag {
+	t.Helper()
+	f := find(t, tc.path).Flags().Lookup(name)
+	if (f != nil) != want {
+		t.Errorf("%s: has --%s: %v; its row in commands() says %v", tc.path, name, f != nil, want)
+	}
+	if f == nil || !want {
+		return nil
+	}
+	for _, v := range valid {
+		if err := find(t, tc.path).Flags().Set(name, v); err != nil {
+			t.Errorf("%s --%s=%s: %v", tc.path, name, v, err)
+		}
+	}
+	stdout, _, err := execute(t, append(append(strings.Fields(tc.path), tc.args...), bad...)...)
+	if err == nil || err.Error() != wantErr || stdout != "" {
+		t.Errorf("%s %v: %v, stdout %q", tc.path, bad, err, stdout)
+	}
+	return f
 }
 
 // A command refuses a bad command line before it does anything, with an error that names the
