@@ -84,15 +84,6 @@ func DefaultSettings() Settings {
 	return s
 }
 
-// SettingsOr is *s, or DefaultSettings when s is nil: commands take
-// optional settings so tests can keep every path in a temporary directory.
-func SettingsOr(s *Settings) Settings {
-	if s != nil {
-		return *s
-	}
-	return DefaultSettings()
-}
-
 func (s Settings) httpTimeout() time.Duration {
 	if s.HTTPTimeout > 0 {
 		return s.HTTPTimeout
