@@ -362,6 +362,33 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
+// --dry-run=server renders against the cluster (Helm's server dry run) and has the API server
+// check the Gateway; nothing is installed, not even the namespaces.
+func TestServerDryRun(t *testing.T) {
+	gatewayAPI(t, true)
+	reg := pushAll(t)
+	_, hc := clients(t)
+	out, _, err := run(t, "dry-srv", "istio", "--chart-repo", reg.URL(), "--plain-http", "--version", "1.28.0", "--dry-run=server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdtest.Contains(t, "server dry run", out, "rendered base 1.28.0 as release istio-base in istio-system (server dry run)",
+		"rendered istiod 1.28.0 as release istiod in istio-system (server dry run)", "Deployment istio-system/istiod",
+		"Gateway dry-srv/inference-gateway created (server dry run) (gatewayClassName istio):", "dry run: nothing was installed")
+	if releaseInstalled(t, hc, "istiod", "istio-system") || getGateway(t, "dry-srv", "inference-gateway") != nil {
+		t.Error("a server dry run installed something")
+	}
+	cs, _ := clients(t)
+	if _, err := cs.CoreV1().Namespaces().Get(context.Background(), "dry-srv", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("server dry run created namespace dry-srv: %v", err)
+	}
+	out, _, err = run(t, "dry-srv", "nginx", "--chart-repo", reg.URL(), "--plain-http", "--version", "2.2.0", "--dry-run=server", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdtest.Contains(t, "json", out, `"dryRun": "server"`, `"action": "dry-run"`, `"gatewayClassName": "nginx"`)
+}
+
 func gatewayServed(t *testing.T) bool {
 	dc, _ := kube.NewFactoryFromConfig(bed.Config, "").Discovery()
 	missing, err := gateway.MissingResources(dc, gateway.APIGroupVersion, "gateways")
