@@ -45,7 +45,7 @@ func Apply(ctx context.Context, dyn dynamic.Interface, gw map[string]any, dryRun
 	after, err := client.Patch(ctx, name, types.ApplyPatchType, data, patchOptions(dryRun))
 	if err != nil {
 		if apierrors.IsConflict(err) {
-			return "", fmt.Errorf("the Gateway %s/%s already exists and another tool manages the fields igwctl would set (%v); pick another name with --gateway, or leave it alone with --no-gateway", ns, name, err)
+			return "", fmt.Errorf("the Gateway %s/%s already exists and another tool manages the fields igwctl would set: %w", ns, name, err)
 		}
 		return "", fmt.Errorf("applying Gateway %s/%s: %w", ns, name, err)
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -195,5 +197,25 @@ func TestCheckGKE(t *testing.T) {
 	checks, st, err = CheckGKE(ctx, dc, dyn, "gke-l7-rilb")
 	if err != nil || len(Failed(checks)) != 0 || st == nil || !st.Accepted || checks[1].Seen() != "present and accepted" {
 		t.Errorf("all there: %+v %+v %v", checks, st, err)
+	}
+}
+
+// A Gateway whose fields another manager holds is a conflict the caller can recognise.
+func TestApplyConflict(t *testing.T) {
+	dyn, _, _ := clients(t)
+	ctx := context.Background()
+	gw := providers.Gateway("taken", "apply-test", "istio", providers.Istio)
+	if _, err := Apply(ctx, dyn, gw, kube.DryRunNone); err != nil {
+		t.Fatal(err)
+	}
+	other := providers.Gateway("taken", "apply-test", "other", providers.Istio)
+	data, _ := json.Marshal(other)
+	if _, err := dyn.Resource(GatewayGVR).Namespace("apply-test").Patch(ctx, "taken", types.ApplyPatchType, data,
+		metav1.PatchOptions{FieldManager: "someone-else", Force: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Apply(ctx, dyn, gw, kube.DryRunNone)
+	if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), "the Gateway apply-test/taken already exists and another tool manages") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
@@ -211,6 +212,9 @@ func (o *Options) gatewayAndClass(ctx context.Context, dyn dynamic.Interface, p 
 func applyGateway(ctx context.Context, dyn dynamic.Interface, gw map[string]any, dryRun kube.DryRun) (*Gateway, error) {
 	g := gatewayInfo(gw)
 	action, err := gateway.Apply(ctx, dyn, gw, dryRun)
+	if apierrors.IsConflict(err) {
+		return nil, fmt.Errorf("%w; pick another name with --gateway, or leave it alone with --no-gateway", err)
+	}
 	if err != nil {
 		return nil, err
 	}
