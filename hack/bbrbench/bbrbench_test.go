@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"runtime"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/igw-dev/igw/internal/bbr"
+	"github.com/igw-dev/igw/internal/sdkbody"
 )
 
 func TestBuildBody(t *testing.T) {
@@ -208,5 +210,47 @@ func TestProcFields(t *testing.T) {
 	}
 	if v := procFields("/proc/self/no-such-file", "x"); v[0] != 0 {
 		t.Fatalf("unreadable file: %v", v)
+	}
+}
+
+// TestOverloadAgainstBBR runs the overload run's load against a real bbr
+// with a budget that holds two requests: sheds are recognised as bbr's
+// 503s and counted apart, nothing else fails, and the held-bytes sampler
+// sees the budget fill without passing it.
+func TestOverloadAgainstBBR(t *testing.T) {
+	o := bbr.DefaultOptions()
+	o.BindAddress, o.GRPCPort, o.HealthPort, o.MetricsPort = "127.0.0.1", 0, 0, 0
+	o.SecureServing, o.ConfigMaps, o.LogLevel = false, "false", "error"
+	const budget = 1 << 20
+	o.MaxHeldBytes, o.MaxBodyBytes = budget, budget
+	srv, err := bbr.NewServer(o, "test", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	addrs := <-srv.Ready()
+	conn, err := dial(addrs.GRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := extprocv3.NewExternalProcessorClient(conn)
+	w := newWorkload(sdkbody.VisionChat(benchModel, 512<<10), benchModel)
+
+	held := sampleHeld("http://" + addrs.Metrics)
+	st := runLoad(context.Background(), client, w, loadPlan{streams: 12, until: 300 * time.Millisecond, shedOK: true})
+	peak := held.Peak()
+	if st.Failures != 0 || st.Shed == 0 || st.Requests == 0 {
+		t.Fatalf("%d routed, %d shed, %d failed (%q); want routed and shed, no failures", st.Requests, st.Shed, st.Failures, st.Errors)
+	}
+	if peak <= 0 || peak > budget {
+		t.Fatalf("held at peak %d, want within (0, %d]", peak, budget)
+	}
+	st = runLoad(context.Background(), client, w, loadPlan{streams: 12, until: 200 * time.Millisecond})
+	if st.Shed != 0 || st.Failures == 0 || !strings.Contains(st.Errors[0], "503") {
+		t.Fatalf("without shedOK a shed must count as a failure: %+v", st)
 	}
 }

@@ -105,6 +105,18 @@ func parseSize(s string) (int, error) {
 	return n * mult, nil
 }
 
+func parseSizes(list string) ([]int, error) {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := parseSize(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // formatSize is the inverse of parseSize for the table.
 func formatSize(n int) string {
 	switch {

@@ -35,12 +35,14 @@ type instrRow struct {
 // until zeroed. GOMAXPROCS=1 keeps the Go scheduler from spinning threads
 // that valgrind runs one at a time anyway (their spinning would make the
 // count depend on timing); asyncpreemptoff avoids the preemption signals
-// that callgrind 3.19 trips an assertion on.
+// that callgrind 3.19 trips an assertion on; cpu.rdtscp=off keeps the
+// runtime's clock on RDTSC, as valgrind 3.19 does not know RDTSCP and the
+// runtime uses it where the CPU has it (a SIGILL at start otherwise).
 func callgrind(outFile string) runner {
 	return func(args ...string) *exec.Cmd {
 		full := append([]string{"--tool=callgrind", "--callgrind-out-file=" + outFile}, args...)
 		cmd := exec.Command("valgrind", full...)
-		cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off")
 		cmd.Stderr = io.Discard // valgrind's banner and Go's warnings under it
 		return cmd
 	}
@@ -68,9 +70,9 @@ func countInstructions(ctx context.Context, cfg config, bin string, n int) ([]in
 	defer os.RemoveAll(dir)
 	var rows []instrRow
 	for _, size := range cfg.sizes {
-		for _, modelLast := range []bool{false, true} {
-			body := buildBody(size, modelLast)
-			row := instrRow{Size: size, Model: position(modelLast), Requests: n}
+		for _, pb := range shapedBodies(shapeProse, size) {
+			body := pb.body
+			row := instrRow{Size: size, Model: pb.position, Requests: n}
 			start := func(r runner) (*server, error) { return startBBR(bin, r) }
 			if row.BBR, err = instructionsPerRequest(ctx, dir, "bbr", start, newWorkload(body, benchModel), cfg.streams, n); err != nil {
 				return nil, err

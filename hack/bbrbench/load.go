@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -122,6 +123,9 @@ func (w *workload) receive(stream extprocv3.ExternalProcessor_ProcessClient, sta
 	if err != nil {
 		return 0, fmt.Errorf("waiting for the headers answer: %w", err)
 	}
+	if isShed(first) {
+		return 0, errShed
+	}
 	h, ok := first.Response.(*extprocv3.ProcessingResponse_RequestHeaders)
 	if !ok {
 		return 0, fmt.Errorf("first answer is %s, want request headers", describe(first))
@@ -196,6 +200,8 @@ type cellStats struct {
 	Writes    int64           `json:"server_write_syscalls"`   // write-like system calls of the server
 	Switches  int64           `json:"server_context_switches"` // times the server's threads were switched out
 	ClientCPU time.Duration   `json:"client_cpu_ns"`           // the load generator's own CPU, which shares the cores
+	Shed      int             `json:"shed"`                    // 503 overloaded answers, where the plan expects them
+	HeldPeak  int64           `json:"held_peak_bytes"`         // bbr's held body bytes at their highest, where sampled
 	latencies []time.Duration // sorted
 }
 
@@ -206,6 +212,8 @@ type loadPlan struct {
 	until    time.Duration
 	atLeast  int
 	hardStop time.Duration
+	// shedOK counts bbr's 503 overloaded answers as sheds, not failures.
+	shedOK bool
 }
 
 // runLoad drives streams closed-loop workers: each starts its next request
@@ -236,6 +244,11 @@ func runLoad(ctx context.Context, client extprocv3.ExternalProcessorClient, w *w
 				lat, err := w.do(ctx, client)
 				if err != nil {
 					mu.Lock()
+					if p.shedOK && errors.Is(err, errShed) {
+						st.Shed++
+						mu.Unlock()
+						continue
+					}
 					st.Failures++
 					if len(st.Errors) < maxErrorsKept {
 						st.Errors = append(st.Errors, err.Error())
@@ -263,6 +276,8 @@ func runLoad(ctx context.Context, client extprocv3.ExternalProcessorClient, w *w
 func mergeStats(a, b cellStats) cellStats {
 	a.Requests += b.Requests
 	a.Failures += b.Failures
+	a.Shed += b.Shed
+	a.HeldPeak = max(a.HeldPeak, b.HeldPeak)
 	for _, e := range b.Errors {
 		if len(a.Errors) < maxErrorsKept {
 			a.Errors = append(a.Errors, e)

@@ -36,6 +36,10 @@ type config struct {
 	rounds   int
 	// profDir, when set, receives a CPU profile of each server per cell.
 	profDir string
+	// sdkSizes are the sizes of the SDK-shaped rows.
+	sdkSizes []int
+	// overload, when streams > 0, is the run against a small budget.
+	overload overloadPlan
 }
 
 func main() {
@@ -56,6 +60,11 @@ func run() int {
 	bbrBin := flag.String("bbr", "", "bbr binary to run (default: build ./cmd/bbr into a temporary directory)")
 	instructions := flag.Int("instructions", 0, "instead of timing, count the instructions each server executes for this many requests per cell under valgrind's callgrind (default sizes 1KiB,100KiB)")
 	profDir := flag.String("cpuprofile", "", "write a CPU profile of each server's measured load per cell into this directory (compare with go tool pprof -diff_base)")
+	sdkSizes := flag.String("sdk-sizes", "1MiB,10MiB,32MiB", "sizes of the rows with SDK-shaped bodies (vision requests, model after messages); none skips them")
+	overStreams := flag.Int("overload-streams", 64, "concurrent requests of the overload run; 0 skips it")
+	overSize := flag.String("overload-size", "10MiB", "body size of the overload run")
+	overBudget := flag.String("overload-budget", "256MiB", "bbr's --max-held-bytes in the overload run")
+	overDuration := flag.Duration("overload-duration", 10*time.Second, "length of the overload run")
 	flag.Parse()
 
 	if *serveEchoMode {
@@ -75,18 +84,37 @@ func run() int {
 		if !set["duration"] {
 			*duration = time.Second
 		}
+		if !set["sdk-sizes"] {
+			*sdkSizes = "1MiB"
+		}
+		if !set["overload-duration"] {
+			*overDuration = 3 * time.Second
+		}
 	}
 	if *instructions > 0 && !set["sizes"] {
 		*sizes = "1KiB,100KiB"
 	}
 	cfg := config{duration: *duration, warmup: *warmup, streams: *streams, jsonOut: *jsonOut, bbrBin: *bbrBin, rounds: max(*rounds, 1), profDir: *profDir}
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := parseSize(s)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bbrbench: -sizes: %v\n", err)
+	var err error
+	if cfg.sizes, err = parseSizes(*sizes); err != nil {
+		fmt.Fprintf(os.Stderr, "bbrbench: -sizes: %v\n", err)
+		return 2
+	}
+	if *sdkSizes != "none" && *instructions == 0 {
+		if cfg.sdkSizes, err = parseSizes(*sdkSizes); err != nil {
+			fmt.Fprintf(os.Stderr, "bbrbench: -sdk-sizes: %v\n", err)
 			return 2
 		}
-		cfg.sizes = append(cfg.sizes, n)
+	}
+	if *overStreams > 0 && *instructions == 0 {
+		cfg.overload = overloadPlan{streams: *overStreams, duration: *overDuration}
+		if cfg.overload.size, err = parseSize(*overSize); err == nil {
+			cfg.overload.budget, err = parseSize(*overBudget)
+		}
+		if err != nil || cfg.overload.duration <= 0 {
+			fmt.Fprintf(os.Stderr, "bbrbench: -overload-size, -overload-budget, -overload-duration: %v\n", err)
+			return 2
+		}
 	}
 	if cfg.streams < 1 || cfg.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "bbrbench: -streams and -duration must be positive")
@@ -176,21 +204,40 @@ func bench(ctx context.Context, cfg config) (*report, error) {
 		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
 		Streams: cfg.streams, ChunkBytes: chunkBytes, Duration: cfg.duration, Warmup: cfg.warmup, Rounds: cfg.rounds,
 	}
-	for _, size := range cfg.sizes {
-		if err := benchSize(ctx, cfg, bin, size, rep); err != nil {
-			return nil, fmt.Errorf("%s bodies: %w", formatSize(size), err)
+	for _, row := range append(shapeSizes(shapeProse, cfg.sizes), shapeSizes(shapeSDK, cfg.sdkSizes)...) {
+		if err := benchSize(ctx, cfg, bin, row.size, row.shape, rep); err != nil {
+			return nil, fmt.Errorf("%s %s bodies: %w", formatSize(row.size), row.shape, err)
 		}
 		if ctx.Err() != nil {
 			return nil, errors.New("interrupted")
 		}
 	}
+	if cfg.overload.streams > 0 {
+		if rep.Overload, err = runOverload(ctx, bin, cfg.overload); err != nil {
+			return nil, fmt.Errorf("overload run: %w", err)
+		}
+		rep.Failures += rep.Overload.Stats.Failures
+	}
 	rep.WallTime = time.Since(began)
 	return rep, nil
 }
 
-// benchSize runs every cell of one body size against fresh servers, so the
-// peak RSS read afterwards belongs to this size alone.
-func benchSize(ctx context.Context, cfg config, bin string, size int, rep *report) error {
+type shapeSize struct {
+	shape string
+	size  int
+}
+
+func shapeSizes(shape string, sizes []int) []shapeSize {
+	var out []shapeSize
+	for _, s := range sizes {
+		out = append(out, shapeSize{shape, s})
+	}
+	return out
+}
+
+// benchSize runs every cell of one body size and shape against fresh
+// servers, so the peak RSS read afterwards belongs to this size alone.
+func benchSize(ctx context.Context, cfg config, bin string, size int, shape string, rep *report) error {
 	bbrSrv, err := startBBR(bin, nil)
 	if err != nil {
 		return err
@@ -216,7 +263,7 @@ func benchSize(ctx context.Context, cfg config, bin string, size int, rep *repor
 
 	// Idle RSS lets the report separate what the requests cost from how
 	// big each binary is before any request.
-	mem := memRow{Size: size, Streams: cfg.streams}
+	mem := memRow{Size: size, Shape: shape, Streams: cfg.streams}
 	if _, mem.BBRIdle, err = bbrSrv.memory(); err != nil {
 		return err
 	}
@@ -224,16 +271,24 @@ func benchSize(ctx context.Context, cfg config, bin string, size int, rep *repor
 		return err
 	}
 
-	for _, modelLast := range []bool{false, true} {
-		body := buildBody(size, modelLast)
-		row := cellRow{Size: size, Model: position(modelLast)}
+	for _, pb := range shapedBodies(shape, size) {
+		body := pb.body
+		row := cellRow{Size: size, Shape: shape, Model: pb.position}
 		// bbr and echo alternate in short rounds on the same body, so
 		// drift in the machine's load hits both columns of a row alike.
 		for r := range cfg.rounds {
-			tag := fmt.Sprintf("%s-%s-round%d", strings.ReplaceAll(formatSize(size), " ", ""), position(modelLast), r+1)
+			tag := fmt.Sprintf("%s-%s-%s-round%d", shape, strings.ReplaceAll(formatSize(size), " ", ""), pb.position, r+1)
 			first, second := &row.BBR, &row.Echo
 			run := []func() cellStats{
-				func() cellStats { return runCell(ctx, cfg, clients[0], bbrSrv, newWorkload(body, benchModel), tag) },
+				func() cellStats {
+					if shape != shapeSDK {
+						return runCell(ctx, cfg, clients[0], bbrSrv, newWorkload(body, benchModel), tag)
+					}
+					held := sampleHeld(bbrSrv.debug)
+					st := runCell(ctx, cfg, clients[0], bbrSrv, newWorkload(body, benchModel), tag)
+					st.HeldPeak = held.Peak()
+					return st
+				},
 				func() cellStats { return runCell(ctx, cfg, clients[1], echoSrv, newWorkload(body, ""), tag) },
 			}
 			if r%2 == 1 {
@@ -249,7 +304,7 @@ func benchSize(ctx context.Context, cfg config, bin string, size int, rep *repor
 		rep.Failures += row.BBR.Failures + row.Echo.Failures
 	}
 
-	if size >= 1<<20 {
+	if size >= 1<<20 && shape == shapeProse {
 		held := heldRow{Size: size, Streams: 4 * cfg.streams}
 		body := buildBody(size, false)
 		if held.BBRIdle, held.BBRHeld, err = measureHeld(ctx, clients[0], bbrSrv.debug, newWorkload(body, benchModel), held.Streams); err != nil {
@@ -319,13 +374,6 @@ func runCell(ctx context.Context, cfg config, client extprocv3.ExternalProcessor
 		}
 	}
 	return st
-}
-
-func position(modelLast bool) string {
-	if modelLast {
-		return "last"
-	}
-	return "first"
 }
 
 func progress(format string, args ...any) {

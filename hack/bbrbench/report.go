@@ -20,6 +20,7 @@ type report struct {
 	Cells      []cellRow     `json:"cells"`
 	Memory     []memRow      `json:"memory"`
 	Held       []heldRow     `json:"held_memory"`
+	Overload   *overloadRow  `json:"overload,omitempty"`
 	Rounds     int           `json:"rounds"`
 	Failures   int           `json:"failures"`
 	WallTime   time.Duration `json:"wall_time_ns"`
@@ -28,6 +29,7 @@ type report struct {
 // cellRow is one body size and model position, measured on both servers.
 type cellRow struct {
 	Size  int       `json:"body_bytes"`
+	Shape string    `json:"body_shape"`
 	Model string    `json:"model_position"`
 	BBR   cellStats `json:"bbr"`
 	Echo  cellStats `json:"echo"`
@@ -60,14 +62,15 @@ func (r cellRow) ratio() float64 {
 // memRow is the resident memory of both servers after every cell of one
 // body size.
 type memRow struct {
-	Size        int   `json:"body_bytes"`
-	Streams     int   `json:"streams"`
-	BBRPeak     int64 `json:"bbr_peak_rss_bytes"`
-	BBRCurrent  int64 `json:"bbr_rss_bytes"`
-	EchoPeak    int64 `json:"echo_peak_rss_bytes"`
-	EchoCurrent int64 `json:"echo_rss_bytes"`
-	BBRIdle     int64 `json:"bbr_idle_rss_bytes"`
-	EchoIdle    int64 `json:"echo_idle_rss_bytes"`
+	Size        int    `json:"body_bytes"`
+	Shape       string `json:"body_shape"`
+	Streams     int    `json:"streams"`
+	BBRPeak     int64  `json:"bbr_peak_rss_bytes"`
+	BBRCurrent  int64  `json:"bbr_rss_bytes"`
+	EchoPeak    int64  `json:"echo_peak_rss_bytes"`
+	EchoCurrent int64  `json:"echo_rss_bytes"`
+	BBRIdle     int64  `json:"bbr_idle_rss_bytes"`
+	EchoIdle    int64  `json:"echo_idle_rss_bytes"`
 }
 
 // extraPerRequest is bbr's peak RSS above the floor's, spread over the
@@ -92,6 +95,9 @@ func printReport(w io.Writer, r *report) {
 	fmt.Fprintln(w, "| body | model | bbr req/s | echo req/s | ratio | bbr p50 | bbr p99 | echo p50 | echo p99 | bbr CPU/req | echo CPU/req | CPU ratio |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range r.Cells {
+		if c.Shape != shapeProse {
+			continue
+		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %.2f |\n",
 			formatSize(c.Size), c.Model, fmtRate(c.BBR.ReqPerSec), fmtRate(c.Echo.ReqPerSec), c.ratio(),
 			fmtLatency(c.BBR.P50), fmtLatency(c.BBR.P99), fmtLatency(c.Echo.P50), fmtLatency(c.Echo.P99),
@@ -102,7 +108,8 @@ func printReport(w io.Writer, r *report) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| body | bbr peak RSS | echo peak RSS | extra per in-flight request |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
-	for _, m := range r.Memory {
+	prose := proseMemory(r)
+	for _, m := range prose {
 		fmt.Fprintf(w, "| %s | %s | %s | %+.0f KiB |\n",
 			formatSize(m.Size), fmtMiB(m.BBRPeak), fmtMiB(m.EchoPeak), m.extraPerRequest())
 	}
@@ -111,7 +118,7 @@ func printReport(w io.Writer, r *report) {
 		"Without it (each peak minus that server's idle RSS):\n\n")
 	fmt.Fprintln(w, "| body | bbr idle RSS | bbr RSS after | echo idle RSS | echo RSS after | extra per in-flight request above idle |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
-	for _, m := range r.Memory {
+	for _, m := range prose {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %+.0f KiB |\n", formatSize(m.Size),
 			fmtMiB(m.BBRIdle), fmtMiB(m.BBRCurrent), fmtMiB(m.EchoIdle), fmtMiB(m.EchoCurrent), m.extraAboveIdle())
 	}
@@ -126,8 +133,20 @@ func printReport(w io.Writer, r *report) {
 		}
 	}
 
+	printSDK(w, r)
+	printOverload(w, r.Overload)
 	printFailures(w, r)
 	fmt.Fprintf(w, "\ntotal wall time %v\n", r.WallTime.Round(100*time.Millisecond))
+}
+
+func proseMemory(r *report) []memRow {
+	var out []memRow
+	for _, m := range r.Memory {
+		if m.Shape == shapeProse {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func printFailures(w io.Writer, r *report) {
@@ -144,7 +163,7 @@ func printFailures(w io.Writer, r *report) {
 			if s.st.Failures == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "- %s, model %s, %s: %d failed (of %d)\n", formatSize(c.Size), c.Model, s.name, s.st.Failures, s.st.Failures+s.st.Requests)
+			fmt.Fprintf(w, "- %s %s, model %s, %s: %d failed (of %d)\n", formatSize(c.Size), c.Shape, c.Model, s.name, s.st.Failures, s.st.Failures+s.st.Requests)
 			for _, e := range s.st.Errors {
 				fmt.Fprintf(w, "    %s\n", e)
 			}

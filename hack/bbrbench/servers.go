@@ -110,17 +110,18 @@ func (r runner) command(args ...string) *exec.Cmd {
 }
 
 // startBBR runs bbr in plaintext on loopback and waits until /readyz says
-// it serves.
-func startBBR(bin string, run runner) (*server, error) {
+// it serves; extra flags come last, so they override.
+func startBBR(bin string, run runner, extra ...string) (*server, error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
 	}
-	cmd := run.command(bin,
+	args := append([]string{bin,
 		"--secure-serving=false", "--bind-address=127.0.0.1",
-		"--grpc-port="+strconv.Itoa(ports[0]), "--grpc-health-port="+strconv.Itoa(ports[1]),
-		"--metrics-port="+strconv.Itoa(ports[2]),
-		"--configmaps=false", "--log-level=error", "--max-body-bytes=64Mi", "--enable-pprof")
+		"--grpc-port=" + strconv.Itoa(ports[0]), "--grpc-health-port=" + strconv.Itoa(ports[1]),
+		"--metrics-port=" + strconv.Itoa(ports[2]),
+		"--configmaps=false", "--log-level=error", "--max-body-bytes=64Mi", "--enable-pprof"}, extra...)
+	cmd := run.command(args...)
 	s, err := start("bbr", cmd)
 	if err != nil {
 		return nil, err

@@ -66,14 +66,11 @@ func TestBudgetShedsUnderConcurrentLoad(t *testing.T) {
 
 	var peak peakWatcher
 	stop := peak.watch(bbr.srv.handler.held)
-	results := make([]*envoysim.Result, n)
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Go(func() {
-			results[i] = bbr.run(t, envoysim.Request{Headers: jsonHeaders(), Body: body, Chunks: envoyChunks, Mode: envoysim.FullDuplexStreamed})
-		})
+	reqs := make([]envoysim.Request, n)
+	for i := range reqs {
+		reqs[i] = envoysim.Request{Headers: jsonHeaders(), Body: body, Chunks: envoyChunks, Mode: envoysim.FullDuplexStreamed}
 	}
-	wg.Wait()
+	results := bbr.runAll(t, reqs)
 	stop()
 
 	routed, shed := 0, 0
@@ -291,7 +288,8 @@ func wantOutcome(t *testing.T, tb *testBBR, o Outcome) {
 }
 
 // TestBudgetFromContainerLimit reads fake cgroup trees: half the limit
-// becomes the budget, nine tenths the Go heap's soft limit.
+// becomes the budget; the Go heap's soft limit is the budget and 64 MiB,
+// never above nine tenths of the container's limit.
 func TestBudgetFromContainerLimit(t *testing.T) {
 	small := t.TempDir()
 	writeTree(t, small, map[string]string{"proc/self/cgroup": "0::/\n", "sys/fs/cgroup/memory.max": "67108864\n"})
@@ -302,11 +300,12 @@ func TestBudgetFromContainerLimit(t *testing.T) {
 		budget, goLimit int64
 		maxBody         int
 	}{
-		{"cgroup v2", "../cgroup/testdata/v2", 0, 128 << 20, 256 << 20 / 10 * 9, 64 << 20},
+		{"cgroup v2", "../cgroup/testdata/v2", 0, 128 << 20, 192 << 20, 64 << 20},
 		{"cgroup v1", "../cgroup/testdata/v1", 0, 64 << 20, 128 << 20 / 10 * 9, 64 << 20},
-		{"no limit", "../cgroup/testdata/v2-unlimited", 0, 1 << 30, 0, 64 << 20},
-		{"no cgroup at all", t.TempDir(), 0, 1 << 30, 0, 64 << 20},
+		{"no limit", "../cgroup/testdata/v2-unlimited", 0, 1 << 30, 1<<30 + 64<<20, 64 << 20},
+		{"no cgroup at all", t.TempDir(), 0, 1 << 30, 1<<30 + 64<<20, 64 << 20},
 		{"flag wins", "../cgroup/testdata/v2", 200 << 20, 200 << 20, 256 << 20 / 10 * 9, 64 << 20},
+		{"flag without a limit", t.TempDir(), 256 << 20, 256 << 20, 320 << 20, 64 << 20},
 		// A derived budget below --max-body-bytes lowers the per-request limit to it.
 		{"small container", small, 0, 32 << 20, 64 << 20 / 10 * 9, 32 << 20},
 	} {
@@ -343,10 +342,10 @@ func TestBudgetBelowBodyLimitIsRefused(t *testing.T) {
 		t.Fatalf("unreadable cgroup: error %v; want one that says to set the flag", err)
 	}
 	// With the flag set, the container's limit is not needed for the
-	// budget: bbr starts, without a soft limit for the Go heap.
+	// budget: bbr starts, with a soft limit for the Go heap from the budget.
 	o.MaxHeldBytes = 1 << 30
 	srv, err := NewServer(o, "test", io.Discard)
-	if err != nil || srv.GoMemoryLimit() != 0 {
+	if err != nil || srv.GoMemoryLimit() != 1<<30+64<<20 {
 		t.Fatalf("with --max-held-bytes and an unreadable cgroup: %v, Go limit %d", err, srv.GoMemoryLimit())
 	}
 }
@@ -360,4 +359,29 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 		}
 		writeFile(t, p, content)
 	}
+}
+
+// TestConcurrentBodiesStayApart: body chunks live in pooled buffers that
+// carry the next chunk once sent on. Requests with different bodies, held
+// and passed through at once in every size of chunk, must each reach
+// upstream byte for byte: a buffer given back while still in use would
+// show here as one request's bytes in another's body.
+func TestConcurrentBodiesStayApart(t *testing.T) {
+	bbr := startBBR(t, nil)
+	for round := range 3 {
+		reqs := make([]envoysim.Request, 16)
+		for i := range reqs {
+			mode := envoysim.FullDuplexStreamed
+			if i%4 == 3 {
+				mode = envoysim.Buffered
+			}
+			reqs[i] = envoysim.Request{Headers: jsonHeaders(), Mode: mode,
+				Body:   sdkbody.VisionChat(fmt.Sprintf("model-%d-%d", round, i), 64<<10+i*37<<10),
+				Chunks: []int{16 << 10, 1 + i*997, 70 << 10, 3 << 10}}
+		}
+		for i, res := range bbr.runAll(t, reqs) {
+			wantRouted(t, res, reqs[i].Body, fmt.Sprintf("model-%d-%d", round, i))
+		}
+	}
+	bbr.wantNothingHeld(t)
 }

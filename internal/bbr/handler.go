@@ -41,6 +41,9 @@ type Handler struct {
 }
 
 // Process serves one ext_proc stream, which Envoy opens per HTTP request.
+// The gRPC server must use wire.NewCodec (grpc.ForceServerCodecV2): the
+// session reads each message into a wire.Request, whose body bytes live in
+// the codec's pool.
 func (h *Handler) Process(stream extprocv3.ExternalProcessor_ProcessServer) error {
 	h.Metrics.inFlight.Inc()
 	defer h.Metrics.inFlight.Dec()
@@ -65,15 +68,18 @@ func (h *Handler) newSession(stream sender) *session {
 }
 
 func (h *Handler) serve(stream extprocv3.ExternalProcessor_ProcessServer, s *session) error {
+	defer s.in.Release()
 	for {
-		req, err := stream.Recv()
-		if err != nil {
+		if err := stream.RecvMsg(&s.in); err != nil {
 			if err == io.EOF || errors.Is(err, context.Canceled) || status.Code(err) == codes.Canceled {
 				return nil
 			}
 			return err
 		}
-		if err := s.handle(req); err != nil {
+		err := s.handle(&s.in.Msg)
+		// Whatever the session did not hold is sent on by now.
+		s.in.Release()
+		if err != nil {
 			var pe protocolError
 			switch {
 			case errors.Is(err, errDone):

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,6 +98,26 @@ func (tb *testBBR) run(t testing.TB, req envoysim.Request) *envoysim.Result {
 		t.Fatalf("envoysim (%v): %v", req.Mode, err)
 	}
 	return res
+}
+
+// runAll sends the requests at once, each on its own stream, and returns
+// their results in order once all have finished.
+func (tb *testBBR) runAll(t testing.TB, reqs []envoysim.Request) []*envoysim.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	results, errs := make([]*envoysim.Result, len(reqs)), make([]error, len(reqs))
+	var wg sync.WaitGroup
+	for i := range reqs {
+		wg.Go(func() { results[i], errs[i] = envoysim.Run(ctx, tb.client, reqs[i]) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("request %d (%v): %v", i, reqs[i].Mode, err)
+		}
+	}
+	return results
 }
 
 // metric returns the text of the metrics lines that start with prefix.

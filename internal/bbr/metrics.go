@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/igw-dev/igw/internal/bbr/adapters"
+	"github.com/igw-dev/igw/internal/bbr/wire"
 )
 
 // Metrics are bbr's Prometheus series. Labels come from closed sets
@@ -84,10 +85,14 @@ func NewMetrics(version string) *Metrics {
 	return m
 }
 
-// trackBudget exports the held-bytes budget and what it holds, read when
-// scraped, so the request path pays for one counter, not two.
-func (m *Metrics) trackBudget(b *heldBudget) {
+// trackBudget exports the held-bytes budget, what it holds and the spare
+// body buffers kept for the next chunks, read when scraped, so the request
+// path pays for one counter, not two.
+func (m *Metrics) trackBudget(b *heldBudget, bodies *wire.BodyPool) {
 	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "bbr_body_buffer_spare_bytes", Help: "Capacity of the body buffers kept for reuse, beyond those in use; trimmed when traffic no longer needs them.",
+		}, func() float64 { return float64(bodies.FreeBytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "bbr_held_body_bytes", Help: "Body bytes held while waiting for the model, across all streams.",
 		}, func() float64 { return float64(b.Held()) }),

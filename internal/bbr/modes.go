@@ -35,7 +35,7 @@ func (s *session) fullDuplexChunk(data []byte, eos bool) error {
 		return s.shed()
 	}
 	s.pending += len(data)
-	s.held = append(s.held, chunk{data, eos})
+	s.held = append(s.held, chunk{data, eos, s.in.TakeBody()})
 	s.heldBytes += len(data)
 	return s.readBeforeDecision(data, eos)
 }
@@ -152,11 +152,13 @@ func (s *session) decideAndFlush() error {
 		return err
 	}
 	s.phase = phaseDecided
-	for i, c := range s.held {
+	for i := range s.held {
+		c := &s.held[i]
 		if err := s.sendStreamed(true, c.data, c.eos); err != nil {
-			return err
+			return err // release gives back what was not sent
 		}
-		s.held[i] = chunk{}
+		c.buf.Release()
+		*c = chunk{}
 	}
 	for ; s.acks > 0; s.acks-- {
 		if err := s.send(bodyResponse()); err != nil {

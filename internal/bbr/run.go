@@ -37,6 +37,8 @@ type Server struct {
 	sources []*adapters.Status
 	health  *health.Server
 
+	codec *wire.Codec
+
 	mu       sync.Mutex
 	draining bool
 
@@ -71,7 +73,8 @@ func NewServer(o *Options, version string, logOut io.Writer) (*Server, error) {
 	s := &Server{opts: o, log: log, metrics: NewMetrics(version), health: health.NewServer(), ready: make(chan Addrs, 1),
 		goMemoryLimit: plan.goLimit}
 	h.held = newHeldBudget(plan.heldBytes)
-	s.metrics.trackBudget(h.held)
+	s.codec = wire.NewCodec()
+	s.metrics.trackBudget(h.held, s.codec.Bodies())
 	s.store = adapters.NewStore(log, s.metrics.MappingSwapped)
 	rules, err := o.applyPlugins()
 	if err != nil {
@@ -114,9 +117,10 @@ func (o *Options) handlerSettings() (*Handler, error) {
 	return &Handler{MaxBodyBytes: int(o.MaxBodyBytes), RequestBodyMode: req, ResponseBodyMode: resp, Strict: o.Strict}, nil
 }
 
-// GoMemoryLimit is the soft limit the Go heap should have in this
-// container (nine tenths of its memory limit), or 0 without a limit. The
-// runtime's limit is the process's, so the command sets it, not the server.
+// GoMemoryLimit is the soft limit the Go heap should have: the held-bytes
+// budget and some headroom, within nine tenths of the container's memory
+// limit. The runtime's limit is the process's, so the command sets it, not
+// the server.
 func (s *Server) GoMemoryLimit() int64 { return s.goMemoryLimit }
 
 // Log is the server's logger.
@@ -146,6 +150,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 	srcCtx, stopSources := context.WithCancel(context.Background())
 	defer stopSources()
+	go trimBodies(srcCtx, s.codec.Bodies())
 	if err := s.startSources(srcCtx); err != nil {
 		closeAll(lis)
 		grpcSrv.Stop() // ends its stream workers
@@ -215,7 +220,7 @@ func (s *Server) grpcServer() (*grpc.Server, error) {
 	}
 	// bbr's hot answers are wire frames, encoded already; the codec passes
 	// them through and leaves every other message to protobuf.
-	opts = append(opts, grpc.ForceServerCodecV2(wire.NewCodec()))
+	opts = append(opts, grpc.ForceServerCodecV2(s.codec))
 	if s.opts.StreamWorkers > 0 {
 		opts = append(opts, grpc.NumStreamWorkers(uint32(s.opts.StreamWorkers)))
 	}

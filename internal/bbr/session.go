@@ -11,6 +11,7 @@ import (
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/igw-dev/igw/internal/bbr/scan"
+	"github.com/igw-dev/igw/internal/bbr/wire"
 )
 
 // errDone ends a stream normally after bbr answered the request itself.
@@ -26,10 +27,12 @@ const (
 )
 
 // chunk is a body piece held until the decision: Envoy wants every piece
-// back, in order, with its own end_of_stream.
+// back, in order, with its own end_of_stream. buf is the pooled buffer
+// data lives in, given back once data is sent on.
 type chunk struct {
 	data []byte
 	eos  bool
+	buf  wire.Body
 }
 
 // session is one HTTP request's exchange with Envoy: a state machine over
@@ -63,6 +66,8 @@ type session struct {
 
 	// ans survives the session's reset in the pool, with its capacity.
 	ans answerOut
+	// in is the message being handled; the codec reads each into it.
+	in wire.Request
 }
 
 func (s *session) handle(req *extprocv3.ProcessingRequest) error {
@@ -289,6 +294,9 @@ func (s *session) answerItself(r *Reject, o Outcome) error {
 // release drops held chunks so a finished stream holds no body bytes.
 func (s *session) release() {
 	s.h.held.give(s.heldBytes)
+	for i := range s.held {
+		s.held[i].buf.Release()
+	}
 	clear(s.held)
 	s.held, s.heldBytes = s.held[:0], 0
 	if s.scanner != nil {

@@ -46,4 +46,8 @@ func TestVisionChatIsDeterministic(t *testing.T) {
 	if !bytes.Equal(VisionChat("m", 4096), VisionChat("m", 4096)) {
 		t.Fatal("two bodies of the same size differ")
 	}
+	a, b := VisionChat("model-a", 4096), VisionChat("model-b", 4096)
+	if bytes.Equal(a[200:300], b[200:300]) {
+		t.Fatal("bodies for different models share their image bytes")
+	}
 }

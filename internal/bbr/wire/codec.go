@@ -14,13 +14,17 @@ import (
 // "proto" name, so the content-subtype and what the client sees do not
 // change.
 type Codec struct {
-	proto encoding.CodecV2
+	proto  encoding.CodecV2
+	bodies BodyPool
 }
 
 // NewCodec wraps the proto codec grpc registered.
 func NewCodec() *Codec {
 	return &Codec{proto: encoding.GetCodecV2(grpcproto.Name)}
 }
+
+// Bodies is the pool that Requests' bodies come from.
+func (c *Codec) Bodies() *BodyPool { return &c.bodies }
 
 // Name is grpc's proto codec name.
 func (*Codec) Name() string { return grpcproto.Name }
@@ -54,18 +58,30 @@ func (f *Frame) copyTo(b []byte) {
 
 // Unmarshal reads the requests Envoy sends on every request with
 // DecodeRequest, and everything else, including whatever it declines,
-// with protobuf.
+// with protobuf. Into a *Request, a body goes into a pooled buffer that
+// the Request owns.
 func (c *Codec) Unmarshal(data mem.BufferSlice, v any) error {
-	m, ok := v.(*extprocv3.ProcessingRequest)
-	if !ok {
-		return c.proto.Unmarshal(data, v)
+	switch m := v.(type) {
+	case *Request:
+		m.Release()
+		m.Msg.Reset()
+		return c.decode(data, &m.Msg, &m.body, &c.bodies)
+	case *extprocv3.ProcessingRequest:
+		return c.decode(data, m, nil, nil)
 	}
+	return c.proto.Unmarshal(data, v)
+}
+
+func (c *Codec) decode(data mem.BufferSlice, m *extprocv3.ProcessingRequest, body *Body, pool *BodyPool) error {
 	// One buffer comes back as it is (with a reference); several are
 	// copied into one.
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
 	b := buf.ReadOnlyData()
-	if DecodeRequest(b, m) {
+	if got, ok := decodeRequest(b, m, pool); ok {
+		if body != nil {
+			*body = got
+		}
 		return nil
 	}
 	return proto.Unmarshal(b, m)

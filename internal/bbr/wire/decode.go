@@ -41,7 +41,24 @@ var (
 // string that is not UTF-8, or a malformed message. The caller then hands
 // the bytes to protobuf, which handles every case and words every error.
 func DecodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
-	d := decoder{msg: b}
+	_, ok := decodeRequest(b, m, nil)
+	return ok
+}
+
+// decodeRequest is DecodeRequest that, given a pool, copies a body into a
+// buffer from it instead of into the message's copy, and returns the buffer.
+func decodeRequest(b []byte, m *extprocv3.ProcessingRequest, pool *BodyPool) (Body, bool) {
+	d := decoder{msg: b, pool: pool}
+	ok := d.request(m)
+	if !ok {
+		d.body.Release()
+		return Body{}, false
+	}
+	return d.body, true
+}
+
+func (d *decoder) request(m *extprocv3.ProcessingRequest) bool {
+	b := d.msg
 	var out extprocv3.ProcessingRequest
 	it := d.fields(0, len(b), 0)
 	for it.next() {
@@ -63,7 +80,7 @@ func DecodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 			if out.Request != nil {
 				return false
 			}
-			body, ok := d.body(f.start, f.end)
+			body, ok := d.httpBody(f.start, f.end)
 			if !ok {
 				return false
 			}
@@ -98,6 +115,10 @@ type decoder struct {
 	msg []byte
 	raw []byte
 	str string
+	// pool, when set, holds body bytes instead of raw; body is the buffer
+	// taken from it.
+	pool *BodyPool
+	body Body
 }
 
 func (d *decoder) bytes(start, end int) []byte {
@@ -248,13 +269,31 @@ func (d *decoder) headerValue(start, end int, hv *corev3.HeaderValue) bool {
 	return !it.failed
 }
 
-func (d *decoder) body(start, end int) (*extprocv3.HttpBody, bool) {
+// pooledBytes copies a body into a buffer from the pool. A body field
+// repeated (which protobuf merges by keeping the last) is declined.
+func (d *decoder) pooledBytes(start, end int) ([]byte, bool) {
+	if d.pool == nil {
+		return d.bytes(start, end), true
+	}
+	if d.body.buf != nil {
+		return nil, false
+	}
+	n := end - start
+	d.body = Body{pool: d.pool, buf: d.pool.get(n)}
+	copy(*d.body.buf, d.msg[start:end])
+	return (*d.body.buf)[:n:n], true
+}
+
+func (d *decoder) httpBody(start, end int) (*extprocv3.HttpBody, bool) {
 	body := &extprocv3.HttpBody{}
 	it := d.fields(start, end, 0)
 	for it.next() {
 		switch f := it.f; {
 		case f.is(fHTTPBody, protowire.BytesType):
-			body.Body = d.bytes(f.start, f.end)
+			var ok bool
+			if body.Body, ok = d.pooledBytes(f.start, f.end); !ok {
+				return nil, false
+			}
 		case f.is(fHTTPBodyEOS, protowire.VarintType):
 			body.EndOfStream = f.varint != 0
 		default:
