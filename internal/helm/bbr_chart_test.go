@@ -200,14 +200,14 @@ func TestBBRChartOptions(t *testing.T) {
 	_, objs := renderBBR(t, Values{
 		Files: []string{flagsFile},
 		Set: []string{
-			"secureServing=false", "modelHeaders={x-model,x-llm}", "maxBodyBytes=4Mi", "requireModel=true", "strict=true",
+			"secureServing=false", "modelHeaders={x-model,x-llm}", "maxBodyBytes=4Mi", "maxHeldBytes=96Mi", "requireModel=true", "strict=true",
 			"logLevel=debug", "drainTimeout=20s", "shutdownDelay=5s", "replicas=3", "image.tag=dev",
 		},
 		SetString: []string{"baseModelHeader="},
 	})
 	c := container(t, objs)
 	opts := parseArgs(t, strs(c["args"]))
-	if opts.SecureServing || !slices.Equal(opts.ModelHeaders, []string{"x-model", "x-llm"}) || opts.MaxBodyBytes != 4<<20 ||
+	if opts.SecureServing || !slices.Equal(opts.ModelHeaders, []string{"x-model", "x-llm"}) || opts.MaxBodyBytes != 4<<20 || opts.MaxHeldBytes != 96<<20 ||
 		!opts.RequireModel || !opts.Strict || opts.BaseModelHeader != "" || opts.MaxModelLength != 1048576 ||
 		opts.RulesFile != "/etc/bbr/rules.yaml" || opts.LogLevel != "debug" || opts.DrainTimeout != 20*time.Second || opts.ShutdownDelay != 5*time.Second {
 		t.Fatalf("bbr options from %q: %+v", strs(c["args"]), opts)
@@ -389,6 +389,7 @@ func TestBBRChartSchema(t *testing.T) {
 		{[]string{"replica=2"}, []string{"replica", "top level"}},
 		{[]string{"provider.istio.envoyFilter.operation=MERGE"}, []string{"provider.istio.envoyFilter.operation"}},
 		{[]string{"maxBodyBytes=8MB"}, []string{"maxBodyBytes"}},
+		{[]string{"maxHeldBytes=1GB"}, []string{"maxHeldBytes"}},
 		{[]string{"image.pullPolicy=Sometimes"}, []string{"image.pullPolicy"}},
 		{[]string{"logFormat=xml"}, []string{"logFormat", "json"}},
 		{[]string{"modelHeaders={X Bad}"}, []string{"modelHeaders[0]"}},
