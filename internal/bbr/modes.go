@@ -178,9 +178,7 @@ func (s *session) recordDecision(d Decision) {
 	}
 }
 
-func (s *session) recordUnroutable() {
-	s.outcome, s.code = OutcomeUnroutable, "streamed_mode"
-}
+func (s *session) recordUnroutable() { s.outcome = OutcomeUnroutable }
 
 func isSet(set []Header, key string) bool {
 	for _, h := range set {

@@ -2,6 +2,7 @@ package bbr
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -14,9 +15,10 @@ import (
 type Header = wire.Header
 
 // Decision is what bbr tells the gateway once it knows enough of the body.
+// The headers to remove are not in it: they are the owned headers the
+// client sent, which the session knows and the policy does not.
 type Decision struct {
 	Set     []Header
-	Remove  []string
 	Model   string
 	Outcome Outcome
 }
@@ -38,7 +40,9 @@ type Policy struct {
 }
 
 // NewPolicy checks the configuration and prepares the lists the hot path
-// reads.
+// reads. Header names are trimmed and lowercased into copies, so the
+// names bbr sets and the names it strips are one and the same, and the
+// caller's slices are left as they were.
 func NewPolicy(p Policy) (*Policy, error) {
 	if len(p.ModelHeaders) == 0 {
 		return nil, fmt.Errorf("at least one --model-header is required")
@@ -47,40 +51,50 @@ func NewPolicy(p Policy) (*Policy, error) {
 		return nil, fmt.Errorf("--max-model-length must be positive")
 	}
 	p.fields = []string{"model"}
-	seen := map[string]string{}
-	own := func(h, what string) error {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if err := validHeaderName(h); err != nil {
-			return fmt.Errorf("%s %q: %v", what, h, err)
-		}
-		if prev, dup := seen[h]; dup {
-			return fmt.Errorf("header %q is used twice (%s and %s); give each its own header", h, prev, what)
-		}
-		seen[h] = what
-		p.owned = append(p.owned, h)
-		return nil
-	}
-	for i, h := range p.ModelHeaders {
-		if err := own(h, "--model-header"); err != nil {
-			return nil, err
-		}
-		p.ModelHeaders[i] = strings.ToLower(strings.TrimSpace(h))
+	o := owner{seen: map[string]string{}}
+	p.ModelHeaders = slices.Clone(p.ModelHeaders)
+	for i := range p.ModelHeaders {
+		o.own(&p.ModelHeaders[i], "--model-header")
 	}
 	if p.BaseModelHeader != "" {
-		if err := own(p.BaseModelHeader, "--base-model-header"); err != nil {
-			return nil, err
-		}
-		p.BaseModelHeader = strings.ToLower(p.BaseModelHeader)
+		o.own(&p.BaseModelHeader, "--base-model-header")
 	}
+	p.Rules = slices.Clone(p.Rules)
 	for i := range p.Rules {
-		r := &p.Rules[i]
-		if err := own(r.Header, "rule for field "+r.Field); err != nil {
-			return nil, err
-		}
-		r.Header = strings.ToLower(strings.TrimSpace(r.Header))
-		p.fields = append(p.fields, r.Field)
+		o.own(&p.Rules[i].Header, "rule for field "+p.Rules[i].Field)
+		p.fields = append(p.fields, p.Rules[i].Field)
 	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	p.owned = o.owned
 	return &p, nil
+}
+
+// owner collects the headers bbr owns, normalising each name in place and
+// keeping the first problem.
+type owner struct {
+	seen  map[string]string
+	owned []string
+	err   error
+}
+
+func (o *owner) own(h *string, what string) {
+	name := strings.ToLower(strings.TrimSpace(*h))
+	*h = name
+	if o.err != nil {
+		return
+	}
+	if err := validHeaderName(name); err != nil {
+		o.err = fmt.Errorf("%s %q: %v", what, name, err)
+		return
+	}
+	if prev, dup := o.seen[name]; dup {
+		o.err = fmt.Errorf("header %q is used twice (%s and %s); give each its own header", name, prev, what)
+		return
+	}
+	o.seen[name] = what
+	o.owned = append(o.owned, name)
 }
 
 // scanLimit is the longest value any field may have; the scanner stops

@@ -45,7 +45,8 @@ func TestBadBodiesAreRejected(t *testing.T) {
 		code       string
 		param      string
 	}{
-		{"not json", `not json`, 400, CodeNotObject, ""},
+		{"not json", `not json`, 400, CodeInvalidJSON, ""},
+		{"null body", `null`, 400, CodeNotObject, ""},
 		{"html", `<html></html>`, 400, CodeInvalidJSON, ""},
 		{"truncated", `{"model":"a","messages":[`, 400, CodeInvalidJSON, ""},
 		{"empty", ``, 400, CodeInvalidJSON, ""},

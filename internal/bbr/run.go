@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -205,7 +206,7 @@ func closeAll(lis []net.Listener) {
 }
 
 func ignoreClosed(err error) error {
-	if errors.Is(err, net.ErrClosed) || err == nil || err.Error() == "http: Server closed" {
+	if err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err

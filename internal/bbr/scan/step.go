@@ -50,11 +50,25 @@ func (s *Scanner) step(b byte, pos int64) bool {
 		s.capture(b)
 		s.litPos++
 		if s.litPos == len(s.lit) {
+			if s.depth == 0 {
+				return s.failAt(ErrNotObject, pos, "request body must be a JSON object, not "+s.lit)
+			}
 			s.scalarDone(pos + 1)
 		}
 		return true
 	}
 	return s.number(b, pos)
+}
+
+// literalFrom names the literal that starts with b (t, f or n).
+func literalFrom(b byte) string {
+	switch b {
+	case 't':
+		return "true"
+	case 'f':
+		return "false"
+	}
+	return "null"
 }
 
 func (s *Scanner) top(b byte, pos int64) bool {
@@ -64,10 +78,14 @@ func (s *Scanner) top(b byte, pos int64) bool {
 	case b == '{':
 		s.st = stObjKeyOrEnd
 		return s.push(false, pos)
-	case b == '[' || b == '"' || b == '-' || (b >= '0' && b <= '9') || b == 't' || b == 'f' || b == 'n':
-		// Possibly valid JSON, but not an object; checking the rest would
-		// not change the answer.
+	case b == '[' || b == '"' || b == '-' || (b >= '0' && b <= '9'):
+		// JSON, surely, but not an object: the rest cannot change that.
 		return s.failAt(ErrNotObject, pos, "request body must be a JSON object")
+	case b == 't' || b == 'f' || b == 'n':
+		// true, false or null, or plain text that starts like them ("not
+		// json"): the literal decides which.
+		s.st, s.lit, s.litPos = stLiteral, literalFrom(b), 1
+		return true
 	}
 	return s.syntax(pos, "request body is not JSON")
 }
@@ -138,12 +156,10 @@ func (s *Scanner) beginValue(b byte, pos int64) bool {
 		kind, s.st = KindNumber, stNumZero
 	case b >= '1' && b <= '9':
 		kind, s.st = KindNumber, stNumInt
-	case b == 't':
-		kind, s.st, s.lit = KindBool, stLiteral, "true"
-	case b == 'f':
-		kind, s.st, s.lit = KindBool, stLiteral, "false"
+	case b == 't' || b == 'f':
+		kind, s.st, s.lit = KindBool, stLiteral, literalFrom(b)
 	case b == 'n':
-		kind, s.st, s.lit = KindNull, stLiteral, "null"
+		kind, s.st, s.lit = KindNull, stLiteral, literalFrom(b)
 	default:
 		return s.syntax(pos, "expected a JSON value")
 	}
