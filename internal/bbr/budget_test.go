@@ -183,7 +183,7 @@ func (tb *testBBR) readyzJSON(t *testing.T) readiness {
 // heldStream is a request that has sent its headers and part of a
 // model-last body, so bbr holds its chunks.
 type heldStream struct {
-	stream extprocv3.ExternalProcessor_ProcessClient
+	stream *fullDuplexStream
 	cancel context.CancelFunc
 }
 
@@ -191,21 +191,10 @@ func holdChunks(t *testing.T, client extprocv3.ExternalProcessorClient, tb *test
 	t.Helper()
 	before := tb.srv.handler.held.Held()
 	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := client.Process(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(r *extprocv3.ProcessingRequest) {
-		if err := stream.Send(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{}},
-		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed}})
+	stream := openFullDuplex(ctx, t, client)
 	body := sdkbody.VisionChat(sdkModel, 1<<20)
 	for i := range chunks {
-		send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{
-			RequestBody: &extprocv3.HttpBody{Body: body[i<<14 : (i+1)<<14]}}})
+		stream.chunk(body[i<<14:(i+1)<<14], false)
 	}
 	want := before + int64(chunks<<14)
 	eventually(t, "the chunks to be held", func() bool { return tb.srv.handler.held.Held() == want })
@@ -269,8 +258,7 @@ func TestHeldBytesReturnToZero(t *testing.T) {
 		defer a.cancel()
 		b := holdChunks(t, bbr.client, bbr, 5) // 9 x 16 KiB: one more chunk does not fit
 		defer b.cancel()
-		_ = a.stream.Send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{
-			RequestBody: &extprocv3.HttpBody{Body: make([]byte, 32<<10)}}})
+		a.stream.chunk(make([]byte, 32<<10), false)
 		r, err := a.stream.Recv()
 		if err != nil || r.GetImmediateResponse().GetStatus().GetCode() != 503 {
 			t.Fatalf("want 503 for the request that passed the budget, got %v, %v", r, err)

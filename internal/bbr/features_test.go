@@ -208,18 +208,8 @@ func TestDrain(t *testing.T) {
 		t.Fatalf("health on the ext_proc port: %v %v", r, err)
 	}
 
-	stream, err := bbr.client.Process(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(r *extprocv3.ProcessingRequest) {
-		if err := stream.Send(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{}},
-		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed}})
-	send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: []byte(`{"prompt":"x",`)}}})
+	stream := openFullDuplex(context.Background(), t, bbr.client)
+	stream.chunk([]byte(`{"prompt":"x",`), false)
 	eventually(t, "the stream to be in flight", func() bool {
 		return strings.HasSuffix(bbr.metric(t, "bbr_streams_in_flight "), " 1")
 	})
@@ -232,7 +222,7 @@ func TestDrain(t *testing.T) {
 	})
 	eventually(t, "NOT_SERVING", func() bool { return check() != healthpb.HealthCheckResponse_SERVING })
 
-	send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{Body: []byte(`"model":"late"}`), EndOfStream: true}}})
+	stream.chunk([]byte(`"model":"late"}`), true)
 	first, err := stream.Recv()
 	if err != nil {
 		t.Fatalf("in-flight stream cut by drain: %v", err)

@@ -100,6 +100,40 @@ func (tb *testBBR) run(t testing.TB, req envoysim.Request) *envoysim.Result {
 	return res
 }
 
+// fullDuplexStream is an ext_proc stream driven message by message, for
+// tests that stop between Envoy's messages. It has sent the request
+// headers, announcing FULL_DUPLEX_STREAMED.
+type fullDuplexStream struct {
+	extprocv3.ExternalProcessor_ProcessClient
+	t testing.TB
+}
+
+func openFullDuplex(ctx context.Context, t testing.TB, client extprocv3.ExternalProcessorClient) *fullDuplexStream {
+	t.Helper()
+	stream, err := client.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fullDuplexStream{stream, t}
+	s.send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{}},
+		ProtocolConfig: &extprocv3.ProtocolConfiguration{RequestBodyMode: envoysim.FullDuplexStreamed}})
+	return s
+}
+
+func (s *fullDuplexStream) send(r *extprocv3.ProcessingRequest) {
+	s.t.Helper()
+	if err := s.Send(r); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// chunk sends a request body chunk.
+func (s *fullDuplexStream) chunk(b []byte, eos bool) {
+	s.t.Helper()
+	s.send(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{
+		RequestBody: &extprocv3.HttpBody{Body: b, EndOfStream: eos}}})
+}
+
 // runAll sends the requests at once, each on its own stream, and returns
 // their results in order once all have finished.
 func (tb *testBBR) runAll(t testing.TB, reqs []envoysim.Request) []*envoysim.Result {
