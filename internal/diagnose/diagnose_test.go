@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,15 +15,32 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// Every Code constant in codes.go is IGW and four digits, and no two share a value: a copied
+// Every Code constant in codes*.go is IGW and four digits, and no two share a value: a copied
 // line with a forgotten renumbering would give two problems one code.
 func TestCodesUniqueAndWellFormed(t *testing.T) {
-	file, err := parser.ParseFile(token.NewFileSet(), "codes.go", nil, 0)
+	files, err := filepath.Glob("codes*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]string{}
 	form := regexp.MustCompile(`^IGW\d{4}$`)
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCodes(t, file, form, seen)
+	}
+	if len(seen) < 20 {
+		t.Errorf("found %d codes; the parse missed some", len(seen))
+	}
+}
+
+func checkCodes(t *testing.T, file *ast.File, form *regexp.Regexp, seen map[string]string) {
+	t.Helper()
 	for _, decl := range file.Decls {
 		gen, ok := decl.(*ast.GenDecl)
 		if !ok || gen.Tok != token.CONST {
@@ -42,9 +60,6 @@ func TestCodesUniqueAndWellFormed(t *testing.T) {
 			}
 		}
 	}
-	if len(seen) < 20 {
-		t.Errorf("found %d codes; the parse missed some", len(seen))
-	}
 }
 
 func TestFindingText(t *testing.T) {
@@ -55,6 +70,10 @@ func TestFindingText(t *testing.T) {
 	}
 	f = Finding{Code: CRDObjectsExist, Severity: Warning, Object: Object{Kind: "InferencePool", Namespace: "llm", Name: "p"}, Message: "m"}
 	if got, want := f.String(), "Warning [IGW0206] (InferencePool llm/p) m"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	f.Source = "pools.yaml, document 2"
+	if got, want := f.String(), "Warning [IGW0206] (InferencePool llm/p in pools.yaml, document 2) m"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 	if got := (Finding{Code: BadValues, Severity: Error, Message: "m"}).String(); got != "Error [IGW0305] m" {

@@ -55,16 +55,23 @@ type Finding struct {
 	Code     Code     `json:"code"`
 	Severity Severity `json:"severity"`
 	Object   Object   `json:"object,omitzero"`
-	Message  string   `json:"message"`
-	Fix      string   `json:"fix,omitempty"`
+	// Source is where the object was written, "file, document N", when it came from a file.
+	Source  string `json:"source,omitempty"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
 }
 
 // String is the finding on one line, as istioctl analyze writes its messages:
 // `Error [IGW0102] (GatewayClass gke-l7-rilb) not present; fix: ...`.
 func (f Finding) String() string {
 	s := fmt.Sprintf("%s [%s]", f.Severity, f.Code)
-	if f.Object != (Object{}) {
+	switch {
+	case f.Object != (Object{}) && f.Source != "":
+		s += " (" + f.Object.String() + " in " + f.Source + ")"
+	case f.Object != (Object{}):
 		s += " (" + f.Object.String() + ")"
+	case f.Source != "":
+		s += " (" + f.Source + ")"
 	}
 	s += " " + f.Message
 	if f.Fix != "" {
