@@ -83,7 +83,7 @@ func Load(o Options) ([]Object, error) {
 			out = append(out, objs...)
 		}
 		if len(out) == before {
-			return nil, fmt.Errorf("%s: no Kubernetes objects found (want YAML or JSON documents with apiVersion and kind%s)", p, dirHint(p, o.Recursive))
+			return nil, noObjects(p, o.Recursive)
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/igw-dev/igw/internal/cmd/convert"
 	"github.com/igw-dev/igw/internal/cmd/install"
 	"github.com/igw-dev/igw/internal/cmd/uninstall"
 	"github.com/igw-dev/igw/internal/cmd/version"
@@ -32,6 +33,6 @@ diagnoses problems, and shows live model-server state.`,
 	kubeFlags := kube.NewConfigFlags()
 	kubeFlags.AddFlags(cmd.PersistentFlags())
 	f := cmdutil.NewFactory(io, kubeFlags)
-	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f))
+	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f), convert.NewCmd(f, nil))
 	return cmd
 }

@@ -30,6 +30,7 @@ func commands() []command {
 		{path: "uninstall crds", output: true, dryRun: true},
 		{path: "uninstall provider", args: []string{"istio"}, output: true, dryRun: true},
 		{path: "uninstall bbr", output: true, dryRun: true},
+		{path: "convert"},
 	}
 }
 
