@@ -14,12 +14,26 @@ type Analyzer interface {
 }
 
 // Snapshot is what an analysis may look at, gathered once: from files, or read from a cluster.
+// It is a plain value: whoever gathers fills the exported fields, and the analyzers only read
+// them. Fill it completely before the first Analyze: the analyzers index it on first use.
 type Snapshot struct {
 	Objects []*unstructured.Unstructured
+	// Sources says where an object was written ("file, document N"); findings about it carry
+	// that. Objects read from a cluster have none.
+	Sources map[*unstructured.Unstructured]string
 	// Served maps each group/version the cluster serves ("gateway.networking.k8s.io/v1") to its
 	// resources ("gateways", ...). Nil when unknown (offline): analyzers must not read a missing
 	// entry as "not served" then.
 	Served map[string][]string
+	// Live says the objects were listed from a cluster: every kind an analyzer reads was listed
+	// (namespaced kinds in the namespaces asked for, Gateways, GatewayClasses, ReferenceGrants,
+	// CRDs and the providers' controllers in all), so an object missing from the snapshot is
+	// missing from the cluster. Offline, a missing object may just be in a file not given, and
+	// analyzers say so or stay silent (each analyzer's Doc says which).
+	Live bool
+
+	// idx is the typed view of Objects the analyzers share, built on first use.
+	idx *index
 }
 
 // OfKind returns the snapshot's objects of a group and kind, in snapshot order.
@@ -31,6 +45,22 @@ func (s *Snapshot) OfKind(gk schema.GroupKind) []*unstructured.Unstructured {
 		}
 	}
 	return out
+}
+
+// Covers reports whether the snapshot can say that an object of one of the kinds gks does not
+// exist: always for a live snapshot; offline only when the files hold at least one object of
+// those kinds, since files without any (say, no InferencePool at all) describe them elsewhere.
+func (s *Snapshot) Covers(gks ...schema.GroupKind) bool {
+	if s.Live {
+		return true
+	}
+	ix := s.index()
+	for _, gk := range gks {
+		if ix.kinds[gk] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Analyze runs every analyzer over s and returns their findings, sorted.

@@ -1,0 +1,45 @@
+package diagnose
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/igw-dev/igw/internal/manifest"
+)
+
+// clusterScoped are the kinds without a namespace that manifests commonly hold; offline nothing
+// else says which kinds are cluster-scoped.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"CustomResourceDefinition": true, "GatewayClass": true, "StorageClass": true, "PriorityClass": true,
+	"IngressClass": true, "RuntimeClass": true, "APIService": true, "ValidatingWebhookConfiguration": true,
+	"MutatingWebhookConfiguration": true, "ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+}
+
+// FromManifests is the offline snapshot of objects read from files. Namespaced objects without a
+// namespace go into namespace ns ("default" when empty), as kubectl apply -n would put them. An
+// object given twice (same kind, namespace and name) counts once, as the later file has it, the
+// way applying the files in order would leave it. The objects are copied; objs is not changed.
+func FromManifests(objs []manifest.Object, ns string) *Snapshot {
+	if ns == "" {
+		ns = "default"
+	}
+	type id struct{ gk, ns, name string }
+	s := &Snapshot{Sources: map[*unstructured.Unstructured]string{}}
+	at := map[id]int{}
+	for _, o := range objs {
+		u := o.Unstructured.DeepCopy()
+		if u.GetNamespace() == "" && !clusterScoped[u.GetKind()] {
+			u.SetNamespace(ns)
+		}
+		k := id{u.GroupVersionKind().GroupKind().String(), u.GetNamespace(), u.GetName()}
+		if i, dup := at[k]; dup {
+			delete(s.Sources, s.Objects[i])
+			s.Objects[i] = u
+		} else {
+			at[k] = len(s.Objects)
+			s.Objects = append(s.Objects, u)
+		}
+		s.Sources[u] = o.Source.String()
+	}
+	return s
+}
