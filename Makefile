@@ -53,8 +53,9 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
-generate: ## regenerate deepcopy code and CRDs (controller-gen) and copy the Gateway API CRDs
+generate: ## regenerate deepcopy code and CRDs (controller-gen), copy the Gateway API CRDs, write docs/findings.md
 	hack/generate.sh
+	$(GO) run ./hack/findings
 
 testbed: ## build kube-apiserver and etcd for the tests into the user cache, when missing
 	hack/testbed.sh build

@@ -144,6 +144,7 @@ func bbrChecks() []Check {
 				"x-gateway-inference-model and x-gateway-model-name by default, or what its --model-header and " +
 				"--base-model-header say. A rule matching another header never matches. Reported when a body " +
 				"router's Deployment is in the snapshot.",
+			Fix: "match a header the body router sets, or have it set the one the route matches",
 			Run: runBBRHeaderNotSet},
 		{ID: "bbr.duplicate-match", Code: BBRDuplicateMatch, Severity: Warning, Kinds: []string{kindHTTPRoute},
 			Title: "two routes on one Gateway match the same model header value",
@@ -157,6 +158,7 @@ func bbrChecks() []Check {
 			Doc: "A ConfigMap labelled inference.networking.k8s.io/bbr-managed=true (or inference.llm-d.ai/ipp-managed=true) " +
 				"must hold data.baseModel and, optionally, data.adapters as a YAML list of names. bbr keeps its " +
 				"previous mapping when one is invalid, so its adapters never route by base model. Offline and live.",
+			Fix: "give the ConfigMap data.baseModel and, optionally, data.adapters as a YAML list of adapter names",
 			Run: runAdapterConfigMap},
 		{ID: "bbr.adapter-two-bases", Code: AdapterTwoBaseModels, Severity: Error, Kinds: []string{kindConfigMap},
 			Title: "one LoRA adapter mapped to two base models",

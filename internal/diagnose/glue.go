@@ -220,7 +220,7 @@ func byPrecedence(routes []*route) []*route {
 func runAdapterConfigMap(s *Snapshot, r *Report) {
 	for _, cm := range s.index().configMaps {
 		if _, err := adapters.ParseConfigMapData(cm.Data); err != nil {
-			r.Add(cm.u, "has the adapter label, but bbr cannot read it: "+err.Error(), "fix data as bbr expects it: baseModel: NAME and adapters: a YAML list of adapter names (\"- name\" lines)")
+			r.Add(cm.u, "has the adapter label, but bbr cannot read it: "+err.Error(), "")
 		}
 	}
 }

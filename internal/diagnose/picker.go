@@ -28,6 +28,7 @@ func pickerChecks() []Check {
 			Title: "the picker Service has no port endpointPickerRef.port names",
 			Doc: "endpointPickerRef.port is a port of the Service (not a targetPort); a port the Service lacks leaves the " +
 				"gateway nowhere to call the picker, so requests fail. Offline and live.",
+			Fix: "set endpointPickerRef.port.number to the Service's ext_proc port (the picker's gRPC port, 9002 by default)",
 			Run: runPickerPort},
 		{ID: "pool.picker-externalname", Code: PoolPickerExternalName, Severity: Error, Kinds: []string{kindPool, kindService},
 			Title: "endpointPickerRef names an ExternalName Service",
@@ -56,6 +57,7 @@ func pickerChecks() []Check {
 			Doc: "The endpoint picker watches the one pool its flags name. If they name another (or the alpha group " +
 				"for a v1 pool) it logs \"Pool is not initialized, skipping refreshing metrics\" and picks nothing, so " +
 				"requests fail. Read from the Deployment behind the pool's picker Service; offline and live.",
+			Fix: "make the picker's pool name, namespace and group arguments name this pool",
 			Run: runPickerFlags},
 		{ID: "pool.picker-unavailable", Code: PoolPickerUnavailable, Severity: Error, Kinds: []string{kindPool, "Deployment"},
 			Title: "the picker's Deployment has no available replica",
@@ -71,6 +73,7 @@ func pickerChecks() []Check {
 				"(the chart's provider.name=istio creates one), so the ext_proc call fails and requests get 500. " +
 				"Reported when the pool is routed through an Istio Gateway and the picker's Deployment is in the " +
 				"snapshot.",
+			Fix: "create a DestinationRule for the picker Service's host with trafficPolicy.tls.mode SIMPLE (and insecureSkipVerify for its self-signed certificate), or install the picker chart with provider.name=istio",
 			Run: runPickerTLS},
 	}
 }

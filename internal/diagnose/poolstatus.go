@@ -28,6 +28,7 @@ func poolStatusChecks() []Check {
 				"gateway does not support InferencePool), HTTPRouteNotAccepted (the route to it was rejected), " +
 				"EndpointPickerRefMissing (the pool has no endpointPickerRef). Read from status: live, or offline " +
 				"from saved status.",
+			Fix: "fix what the reason names (the finding says how)",
 			Run: runPoolNotAccepted},
 		{ID: "pool.refs-not-resolved", Code: PoolRefsNotResolved, Severity: Error, Kinds: []string{kindPool},
 			Title: "a Gateway reports the InferencePool ResolvedRefs=False",

@@ -77,12 +77,14 @@ func routeChecks() []Check {
 				"inference.networking.x-k8s.io the alpha one. Guides written for the alpha API still show the old group; " +
 				"the gateway then looks for a pool that does not exist (BackendNotFound), or rejects the kind (Istio 1.28 " +
 				"and later serve only v1). Offline and live.",
+			Fix: "use group inference.networking.k8s.io for a v1 pool (inference.networking.x-k8s.io only names an alpha pool)",
 			Run: runPoolGroup},
 		{ID: "route.pool-referencegrant", Code: RoutePoolNoReferenceGrant, Severity: Error, Kinds: []string{kindHTTPRoute, kindPool, kindRefGrant},
 			Title: "HTTPRoute backendRef to a pool in another namespace without a ReferenceGrant",
 			Doc: "A route may send traffic to another namespace only when a ReferenceGrant there allows it; without one " +
 				"the route shows ResolvedRefs=False/RefNotPermitted and its requests fail. Reported live, and offline " +
 				"when the files hold the pool (so they describe its namespace).",
+			Fix: "create a ReferenceGrant in the pool's namespace that allows HTTPRoutes from the route's namespace to refer to InferencePools",
 			Run: runPoolGrant},
 		{ID: "route.pool-port", Code: RoutePoolPort, Severity: Warning, Kinds: []string{kindHTTPRoute},
 			Title: "port on an InferencePool backendRef",
@@ -107,6 +109,7 @@ func routeChecks() []Check {
 			Title: "a parent Gateway did not accept the HTTPRoute",
 			Doc: "The route is not attached to that Gateway, so none of its rules apply there (requests get 404). " +
 				"Read from the route's status: live, or offline from saved status.",
+			Fix: "fix what the condition's reason names (the finding says how for the common reasons)",
 			Run: runNotAccepted},
 		{ID: "route.gateway-missing", Code: RouteGatewayMissing, Severity: Error, Kinds: []string{kindHTTPRoute, kindGateway},
 			Title: "HTTPRoute parentRef to a Gateway that does not exist",
