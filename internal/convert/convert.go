@@ -101,6 +101,7 @@ const (
 	Renamed   Op = iota // the field moved to another name or shape (To)
 	Regrouped           // an API group or apiVersion changed from From to To
 	FilledIn            // a field v1 requires got the value alpha implied (To)
+	Added               // an entry was added next to the old one (To)
 	Removed             // the field has no place in the converted object
 )
 

@@ -36,8 +36,10 @@ func (e *editor) replace(start, end int, text string) {
 	e.edits = append(e.edits, edit{start, end, text})
 }
 
-// apply returns the file with every edit made. Edits may not overlap; two at one offset are
-// made in the order they were recorded.
+// apply returns the file with every edit made. Two at one offset are made in the order they
+// were recorded. Deletions may overlap: removing neighbouring entries of a flow mapping one
+// after the other gives each a range up to the next entry still there, so the union is what
+// goes. Any other overlap is a bug.
 func (e *editor) apply() ([]byte, error) {
 	edits := slices.Clone(e.edits)
 	slices.SortStableFunc(edits, func(a, b edit) int {
@@ -48,7 +50,11 @@ func (e *editor) apply() ([]byte, error) {
 	})
 	var out []byte
 	at := 0
-	for _, ed := range edits {
+	for i, ed := range edits {
+		if ed.start < at && ed.text == "" && i > 0 && edits[i-1].text == "" {
+			at = max(at, ed.end)
+			continue
+		}
 		if ed.start < at {
 			return nil, errors.New("two changes overlap")
 		}
@@ -143,31 +149,72 @@ func (e *editor) appendEntry(m *yaml.Node, key string, st yaml.Style, val *yaml.
 		return errors.New("cannot add to an empty mapping")
 	}
 	lastK, lastV := m.Content[len(m.Content)-2], m.Content[len(m.Content)-1]
-	if m.Style&yaml.FlowStyle != 0 {
-		end, err := e.src.end(lastV)
-		if err != nil {
-			return err
-		}
-		text, err := e.entry(m, k, val, 0)
-		if err != nil {
-			return err
-		}
-		e.replace(end, end, ", "+text)
-	} else {
-		col := lastK.Column - 1
-		at := e.src.lineEnd(e.src.blockLast(lastK.Line, col, compactSeq(lastK, lastV)))
-		text, err := e.entry(m, k, val, col)
-		if err != nil {
-			return err
-		}
-		text = spaces(col) + text + e.src.nl
-		if at == len(e.src.b) && at > 0 && e.src.b[at-1] != '\n' {
-			text = e.src.nl + text
-		}
-		e.replace(at, at, text)
+	col := lastK.Column - 1
+	text, err := e.entry(m, k, val, col)
+	if err != nil {
+		return err
 	}
-	m.Content = append(m.Content, k, val)
+	if m.Style&yaml.FlowStyle != 0 {
+		err = e.appendFlow(lastK, lastV, text)
+	} else {
+		e.insertLines(e.src.blockLast(lastK.Line, col, compactSeq(lastK, lastV)), spaces(col)+text)
+	}
+	if err == nil {
+		m.Content = append(m.Content, k, val)
+	}
+	return err
+}
+
+// appendItem adds val at the end of sequence s.
+func (e *editor) appendItem(s *yaml.Node, val *yaml.Node) error {
+	if len(s.Content) == 0 {
+		return errors.New("cannot add to an empty sequence")
+	}
+	last := s.Content[len(s.Content)-1]
+	var err error
+	if s.Style&yaml.FlowStyle != 0 {
+		var text string
+		if text, err = e.flow(val); err == nil {
+			err = e.appendFlow(last, last, text)
+		}
+	} else {
+		dash := s.Column - 1
+		var text string
+		one := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{val}}
+		if text, err = e.block(one, dash-e.lay.seq); err == nil {
+			e.insertLines(e.src.blockLast(last.Line, dash, false), strings.TrimPrefix(text, e.src.nl))
+		}
+	}
+	if err == nil {
+		s.Content = append(s.Content, val)
+	}
+	return err
+}
+
+// appendFlow adds text after the last element of a flow collection (whose first node is first
+// and last node last): on a line of its own when the elements have lines of their own, as JSON
+// printed by kubectl does.
+func (e *editor) appendFlow(first, last *yaml.Node, text string) error {
+	end, err := e.src.end(last)
+	if err != nil {
+		return err
+	}
+	sep := ", "
+	if e.src.firstOnLine(first) {
+		sep = "," + e.src.nl + spaces(first.Column-1)
+	}
+	e.replace(end, end, sep+text)
 	return nil
+}
+
+// insertLines puts text, as lines of its own, after line l.
+func (e *editor) insertLines(l int, text string) {
+	at := e.src.lineEnd(l)
+	text += e.src.nl
+	if at == len(e.src.b) && at > 0 && e.src.b[at-1] != '\n' {
+		text = e.src.nl + text
+	}
+	e.replace(at, at, text)
 }
 
 // deleteEntry removes entry i of mapping m: in a block mapping its lines (and the comment lines

@@ -100,7 +100,7 @@ func (r *run) setAPIVersion(ob *object, apiVersion, note string) {
 	}
 	for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "selfLink", "managedFields"} {
 		if _, _, i := entry(md, f); i >= 0 && !r.failed(ob, "metadata."+f, ob.file.ed.deleteEntry(md, i)) {
-			ob.change(Change{Op: Removed, Path: "metadata." + f, Note: "the API server sets it for each object"})
+			ob.change(Change{Op: Removed, Path: "metadata." + f, Note: "the API server sets these for each object"})
 		}
 	}
 }
@@ -151,8 +151,7 @@ func (r *run) checkDuplicates() {
 			continue
 		}
 		if ob.converted || first.converted {
-			r.problem(ob, "metadata.name", fmt.Sprintf("%s would be written twice in %s, here and in %s; keep one",
-				ob.ref(), group, where(first)))
+			r.problem(ob, "metadata.name", fmt.Sprintf("would be written twice in %s, here and as %s; keep one", group, where(first)))
 		}
 	}
 }

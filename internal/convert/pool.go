@@ -20,7 +20,7 @@ var (
 // alphaPool converts an inference.networking.x-k8s.io/v1alpha2 InferencePool to v1.
 func (r *run) alphaPool(ob *object) {
 	if ob.version != "v1alpha2" {
-		r.problem(ob, "apiVersion", fmt.Sprintf("convert reads the alpha InferencePool of %s/v1alpha2 (GIE v0.3 to v1.4), not %s", GroupX, ob.apiVersion))
+		r.problem(ob, "apiVersion", fmt.Sprintf("convert reads the alpha InferencePool of %s/v1alpha2 (served up to GIE v1.4), not %s", GroupX, ob.apiVersion))
 		return
 	}
 	r.setAPIVersion(ob, v1.GroupVersion.String(), "the alpha InferencePool was removed in GIE v1.5.0")

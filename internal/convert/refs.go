@@ -28,26 +28,50 @@ func (r *run) routeRefs(ob *object) {
 	})
 }
 
-// grantRefs moves a ReferenceGrant's `to` entries for alpha InferencePools to the v1 group: a
-// named entry when that pool is in the input, an entry for all pools of the namespace when any
-// pool of it is (the grant lives in the pools' namespace), every entry with AllPoolRefs.
+// grantRefs moves a ReferenceGrant's `to` entries for alpha InferencePools to the v1 group. A
+// named entry moves when that pool is in the input (the grant lives in the pools' namespace).
+// An entry for every pool of the namespace gets a v1 twin next to it when a pool of the
+// namespace is in the input: alpha pools not in the input may still need the alpha entry. With
+// AllPoolRefs every entry moves.
 func (r *run) grantRefs(ob *object) {
 	to := child(child(ob.node, "spec"), "to")
 	if to == nil || to.Kind != yaml.SequenceNode {
 		return
 	}
+	var twins []*yaml.Node
 	for i, m := range to.Content {
 		if scalarValue(m, "kind") != "InferencePool" || scalarValue(m, "group") != GroupX {
 			continue
 		}
 		path := fmt.Sprintf("spec.to[%d]", i)
 		name := scalarValue(m, "name")
-		inInput := name != "" && r.hasPool(ob.namespace, name) || name == "" && r.hasPoolIn(ob.namespace)
-		if !r.opts.AllPoolRefs && !inInput {
+		switch {
+		case r.opts.AllPoolRefs || name != "" && r.hasPool(ob.namespace, name):
+			r.regroup(ob, m, path+".group", GroupV1)
+		case name == "" && r.hasPoolIn(ob.namespace):
+			twins = append(twins, m)
+		default:
 			r.note(ob, "%s still grants access to alpha InferencePools: none of them is in the input (convert them too, or add --all-pool-refs)", path)
-			continue
 		}
-		r.regroup(ob, m, path+".group", GroupV1)
+	}
+	for _, m := range twins {
+		r.addV1Twin(ob, to, m)
+	}
+}
+
+// addV1Twin adds {group: v1, kind: InferencePool} to the grant's `to` list, unless it is there.
+func (r *run) addV1Twin(ob *object, to, m *yaml.Node) {
+	for _, it := range to.Content {
+		if scalarValue(it, "kind") == "InferencePool" && scalarValue(it, "group") == GroupV1 && scalarValue(it, "name") == "" {
+			return
+		}
+	}
+	st := m.Content[0].Style
+	twin := mapNode(scalarNode("group", st), scalarNode(GroupV1, 0), scalarNode("kind", st), scalarNode("InferencePool", 0))
+	path := fmt.Sprintf("spec.to[%d]", len(to.Content))
+	if !r.failed(ob, path, ob.file.ed.appendItem(to, twin)) {
+		ob.change(Change{Op: Added, Path: path, To: "{group: " + GroupV1 + ", kind: InferencePool}",
+			Note: "the v1 pools of the namespace; the alpha entry stays for alpha pools not in the input"})
 	}
 }
 

@@ -17,7 +17,12 @@ func writeSummary(w io.Writer, res *convert.Result, outFile string) error {
 		b.WriteString(objectLine(ob) + "\n")
 		changes := slices.Clone(ob.Changes)
 		slices.SortStableFunc(changes, func(a, b convert.Change) int { return slices.Index(ops, a.Op) - slices.Index(ops, b.Op) })
-		for _, c := range changes {
+		for i := 0; i < len(changes); i++ {
+			c := changes[i]
+			// Removals with one reason share a line: "metadata.uid, metadata.generation removed: ...".
+			for ; c.Op == convert.Removed && i+1 < len(changes) && changes[i+1].Op == c.Op && changes[i+1].Note == c.Note; i++ {
+				c.Path += ", " + changes[i+1].Path
+			}
 			if line := changeLine(c); line != "" {
 				b.WriteString("  " + line + "\n")
 			}
@@ -65,12 +70,13 @@ func objectLine(ob convert.Converted) string {
 }
 
 // ops is the order changes are counted and listed in.
-var ops = []convert.Op{convert.Renamed, convert.Regrouped, convert.FilledIn, convert.Removed}
+var ops = []convert.Op{convert.Renamed, convert.Regrouped, convert.FilledIn, convert.Added, convert.Removed}
 
 var opWords = map[convert.Op]string{
 	convert.Renamed:   "renamed",
 	convert.Regrouped: "changed",
 	convert.FilledIn:  "filled in",
+	convert.Added:     "added",
 	convert.Removed:   "removed",
 }
 
@@ -86,6 +92,8 @@ func changeLine(c convert.Change) string {
 		return c.Path + ": " + c.From + " → " + c.To
 	case c.Op == convert.FilledIn:
 		return c.To + " filled in: " + c.Note
+	case c.Op == convert.Added:
+		return c.Path + " added, " + c.To + ": " + c.Note
 	}
 	return c.Path + " removed: " + c.Note
 }
