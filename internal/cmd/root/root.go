@@ -7,6 +7,7 @@ import (
 	"github.com/igw-dev/igw/internal/cmd/convert"
 	"github.com/igw-dev/igw/internal/cmd/install"
 	"github.com/igw-dev/igw/internal/cmd/uninstall"
+	"github.com/igw-dev/igw/internal/cmd/validate"
 	"github.com/igw-dev/igw/internal/cmd/version"
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/kube"
@@ -33,6 +34,7 @@ diagnoses problems, and shows live model-server state.`,
 	kubeFlags := kube.NewConfigFlags()
 	kubeFlags.AddFlags(cmd.PersistentFlags())
 	f := cmdutil.NewFactory(io, kubeFlags)
-	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f), convert.NewCmd(f, nil))
+	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f), convert.NewCmd(f, nil),
+		validate.NewCmd(f, nil))
 	return cmd
 }

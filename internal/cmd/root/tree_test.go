@@ -31,6 +31,7 @@ func commands() []command {
 		{path: "uninstall provider", args: []string{"istio"}, output: true, dryRun: true},
 		{path: "uninstall bbr", output: true, dryRun: true},
 		{path: "convert"},
+		{path: "validate", output: true},
 	}
 }
 
