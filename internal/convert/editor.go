@@ -2,6 +2,7 @@ package convert
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,10 @@ func (e *editor) nest(m *yaml.Node, i int, newKey, inner string, seq bool) error
 // mapping's lines move one level deeper under a new `inner:` line, a flow mapping gets braces.
 func (e *editor) wrap(m *yaml.Node, i int, inner string) error {
 	k, v := m.Content[i], m.Content[i+1]
+	if v.Anchor != "" || v.Style&yaml.TaggedStyle != 0 {
+		// Other nodes may alias it, and would then mean the wrapped value.
+		return fmt.Errorf("line %d: written with a YAML tag, anchor or block scalar; write it out", v.Line)
+	}
 	in := scalarNode(inner, k.Style)
 	if v.Style&yaml.FlowStyle != 0 {
 		end, err := e.src.flowEnd(v)

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -23,7 +24,7 @@ type Legacy struct {
 	Convertible bool
 }
 
-// LegacySpellings lists the old spellings in one object, in the order of its fields: every
+// LegacySpellings lists the old spellings in one object, sorted by path: every
 // change `igwctl convert --objective-group llm-d --all-pool-refs` would make to it (the server-set
 // fields and status it drops are not spellings and are left out), and every field that has no
 // exact current equivalent, such as an InferenceModel's. Nil when the object has none, or is not
@@ -49,6 +50,7 @@ func LegacySpellings(obj *unstructured.Unstructured) []Legacy {
 	for _, p := range r.problems {
 		out = append(out, Legacy{Path: p.Path, Use: p.Why, Rejected: rejected})
 	}
+	slices.SortStableFunc(out, func(a, b Legacy) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }
 

@@ -56,6 +56,9 @@ func (r *run) poolSpec(ob *object, alpha bool) {
 // selector turns the alpha flat selector {label: value} into v1's {matchLabels: {label: value}}.
 func (r *run) selector(ob *object, spec *yaml.Node, alpha bool) {
 	_, sel, i := entry(spec, "selector")
+	if sel != nil && sel.Kind == yaml.AliasNode && sel.Alias != nil && child(sel.Alias, "matchLabels") == nil {
+		r.problem(ob, "spec.selector", "is a YAML alias (*"+sel.Value+") of labels that must move under matchLabels; write them out")
+	}
 	if sel == nil || sel.Kind != yaml.MappingNode {
 		return
 	}
