@@ -12,7 +12,9 @@ import (
 func main() {
 	io := cmdutil.System()
 	if err := root.NewCmd(io).Execute(); err != nil {
-		fmt.Fprintf(io.ErrOut, "Error: %v\n", err)
-		os.Exit(1)
+		if !cmdutil.Silent(err) {
+			fmt.Fprintf(io.ErrOut, "Error: %v\n", err)
+		}
+		os.Exit(cmdutil.ExitCode(err))
 	}
 }

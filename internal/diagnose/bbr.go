@@ -140,10 +140,10 @@ func bbrChecks() []Check {
 			Run: runBBRNoHook},
 		{ID: "bbr.header-not-set", Code: BBRHeaderNotSet, Severity: Error, Kinds: []string{kindHTTPRoute, "Deployment"},
 			Title: "routes match a model header the deployed body router does not set",
-			Doc: "Upstream BBR sets only X-Gateway-Model-Name (and X-Gateway-Base-Model-Name); bbr sets " +
-				"x-gateway-inference-model and x-gateway-model-name by default, or what its --model-header and " +
-				"--base-model-header say. A rule matching another header never matches. Reported when a body " +
-				"router's Deployment is in the snapshot.",
+			Doc: "Upstream BBR sets only X-Gateway-Model-Name (and X-Gateway-Base-Model-Name). " +
+				"bbr sets x-gateway-inference-model and x-gateway-model-name by default, or what bbr's --model-header " +
+				"and bbr's --base-model-header say. A rule matching another header never matches. Reported when a " +
+				"body router's Deployment is in the snapshot.",
 			Fix: "match a header the body router sets, or have it set the one the route matches",
 			Run: runBBRHeaderNotSet},
 		{ID: "bbr.duplicate-match", Code: BBRDuplicateMatch, Severity: Warning, Kinds: []string{kindHTTPRoute},

@@ -190,7 +190,7 @@ func runPickerFlags(s *Snapshot, r *Report) {
 		for _, d := range ix.pickerDeployments(p) {
 			for _, c := range d.spec.Containers {
 				if msg := pickerFlagsMismatch(p, d, c); msg != "" {
-					r.Add(d.u, msg, fmt.Sprintf("set the container's arguments to --pool-name=%s --pool-namespace=%s --pool-group=%s", p.Name, p.Namespace, poolGroup(p)))
+					r.Add(d.u, msg, fmt.Sprintf("set the picker's arguments to --pool-name=%s --pool-namespace=%s --pool-group=%s", p.Name, p.Namespace, poolGroup(p)))
 				}
 			}
 		}

@@ -34,7 +34,8 @@ func poolChecks() []Check {
 			Doc: "The endpoint picker treats a pool's pods as interchangeable replicas of one model server: it reads " +
 				"one metrics dialect and sends any request to any pod. Pods of different engines (vLLM, SGLang, " +
 				"Triton) or serving different models make it pick wrongly or send a request to a pod without the " +
-				"model. Read from the containers' images and --model/--served-model-name arguments; offline and live.",
+				"model. Read from each model server's image and the model server's --model or --served-model-name " +
+				"argument; offline and live.",
 			Fix: "give each engine and model its own pool (and its own picker), with a selector only its pods match",
 			Run: runMixedServers},
 		{ID: "pool.no-picker-ref", Code: PoolNoPickerRef, Severity: Warning, Kinds: []string{kindPool},

@@ -123,9 +123,11 @@ func commandFlags() map[string]bool {
 }
 
 // otherTool starts another program's command line in a message ("helm upgrade --install",
-// "gcloud ... --region=REGION"): the flags after it are that program's.
+// "gcloud ... --region=REGION"), or names a program whose configuration diagnose reads ("the
+// picker's --pool-name", "NGINX Gateway Fabric runs without --gateway-api-inference-extension"):
+// the flags after it are that program's.
 var (
-	otherTool = regexp.MustCompile(`\b(helm|gcloud|kubectl|istioctl)\s`)
+	otherTool = regexp.MustCompile(`\b(helm|gcloud|kubectl|istioctl|bbr|picker|istiod|NGINX Gateway Fabric|model server)('s)?\s`)
 	flagToken = regexp.MustCompile(`(?:^|[\s(/"'` + "`" + `])(--[a-z][a-z0-9-]*)`)
 )
 

@@ -32,6 +32,7 @@ func commands() []command {
 		{path: "uninstall bbr", output: true, dryRun: true},
 		{path: "convert"},
 		{path: "validate", output: true},
+		{path: "diagnose", output: true},
 	}
 }
 

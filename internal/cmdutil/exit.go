@@ -1,0 +1,43 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ExitError ends igwctl with exit status Code. A command returns one when its exit status says
+// more than failed or not, as `igwctl diagnose` does (1 errors found, 2 warnings found, 3 could
+// not run). Err, when not nil, is printed as any error is; without it igwctl exits silently,
+// having said what it had to on stdout.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode is the exit status for what a command returned: 0 for nil, an ExitError's Code, and 1
+// for any other error.
+func ExitCode(err error) int {
+	var e *ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return 1
+}
+
+// Silent reports whether igwctl should print nothing for err: an ExitError without a message.
+func Silent(err error) bool {
+	var e *ExitError
+	return errors.As(err, &e) && e.Err == nil
+}
