@@ -26,6 +26,14 @@ type bodyRouter struct {
 // bodyRouters finds body routers among the Deployments: bbr (any image named bbr), upstream BBR
 // and the llm-d payload processor, and reads the headers each sets from its arguments.
 func (ix *index) bodyRouters() []bodyRouter {
+	if ix.routers == nil {
+		rs := ix.findBodyRouters()
+		ix.routers = &rs
+	}
+	return *ix.routers
+}
+
+func (ix *index) findBodyRouters() []bodyRouter {
 	var out []bodyRouter
 	for _, w := range ix.deployments {
 		for _, c := range w.spec.Containers {

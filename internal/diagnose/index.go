@@ -72,6 +72,12 @@ type index struct {
 	unreadable  map[*unstructured.Unstructured]error
 	other       map[schema.GroupKind][]*unstructured.Unstructured
 	deployments []*workload
+	// byNS are the workloads of each namespace: a selector selects only in its own.
+	byNS map[string][]*workload
+	// Memos of what many analyzers ask for the same objects.
+	routers  *[]bodyRouter
+	pickers  map[*pool][]*workload
+	refsMemo map[*route][]poolRef
 }
 
 type pool struct {
@@ -122,7 +128,8 @@ func buildIndex(objs []*unstructured.Unstructured) *index {
 	ix := &index{kinds: map[schema.GroupKind]int{}, poolByKey: map[key]*pool{}, gateways: map[key]*gateway{},
 		classes: map[string]*gatewayClass{}, services: map[key]*service{}, slices: map[key][]*discoveryv1.EndpointSlice{},
 		crds: map[string]*unstructured.Unstructured{}, namespaces: map[string]map[string]string{},
-		unreadable: map[*unstructured.Unstructured]error{}, other: map[schema.GroupKind][]*unstructured.Unstructured{}}
+		unreadable: map[*unstructured.Unstructured]error{}, other: map[schema.GroupKind][]*unstructured.Unstructured{},
+		byNS: map[string][]*workload{}, pickers: map[*pool][]*workload{}, refsMemo: map[*route][]poolRef{}}
 	for _, u := range objs {
 		gk := u.GroupVersionKind().GroupKind()
 		ix.kinds[gk]++
@@ -237,6 +244,7 @@ func (ix *index) addCore(gk schema.GroupKind, u *unstructured.Unstructured) erro
 	w, ok, err := readWorkload(gk, u)
 	if ok && err == nil {
 		ix.workloads = append(ix.workloads, w)
+		ix.byNS[u.GetNamespace()] = append(ix.byNS[u.GetNamespace()], w)
 		if gk.Kind == kindDeployment {
 			ix.deployments = append(ix.deployments, w)
 		}

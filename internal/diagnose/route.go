@@ -17,6 +17,15 @@ type poolRef struct {
 
 // poolRefs returns the route's backendRefs to InferencePools.
 func (ix *index) poolRefs(r *route) []poolRef {
+	if refs, ok := ix.refsMemo[r]; ok {
+		return refs
+	}
+	refs := ix.findPoolRefs(r)
+	ix.refsMemo[r] = refs
+	return refs
+}
+
+func (ix *index) findPoolRefs(r *route) []poolRef {
 	var out []poolRef
 	for i, rule := range r.Spec.Rules {
 		for _, b := range rule.BackendRefs {

@@ -19,14 +19,19 @@ func matches(selector, podLabels map[string]string) bool {
 	if len(selector) == 0 {
 		return false
 	}
-	return labels.SelectorFromSet(selector).Matches(labels.Set(podLabels))
+	for k, v := range selector {
+		if l, ok := podLabels[k]; !ok || l != v {
+			return false
+		}
+	}
+	return true
 }
 
 // selected returns the workloads in ns whose pods the selector selects.
 func (ix *index) selected(ns string, selector map[string]string) []*workload {
 	var out []*workload
-	for _, w := range ix.workloads {
-		if w.u.GetNamespace() == ns && matches(selector, w.labels) {
+	for _, w := range ix.byNS[ns] {
+		if matches(selector, w.labels) {
 			out = append(out, w)
 		}
 	}
@@ -35,8 +40,8 @@ func (ix *index) selected(ns string, selector map[string]string) []*workload {
 
 // hasWorkloads reports whether ns holds any pod or pod template other than those in except.
 func (ix *index) hasWorkloads(ns string, except []*workload) bool {
-	for _, w := range ix.workloads {
-		if w.u.GetNamespace() == ns && !slices.Contains(except, w) {
+	for _, w := range ix.byNS[ns] {
+		if !slices.Contains(except, w) {
 			return true
 		}
 	}
@@ -67,11 +72,15 @@ func pickerIsService(p *pool) bool {
 
 // pickerWorkloads are the pods and templates behind the endpoint picker's Service.
 func (ix *index) pickerWorkloads(p *pool) []*workload {
-	s, ok := ix.pickerService(p)
-	if !ok {
-		return nil
+	if ws, ok := ix.pickers[p]; ok {
+		return ws
 	}
-	return ix.selected(s.Namespace, s.Spec.Selector)
+	var ws []*workload
+	if s, ok := ix.pickerService(p); ok {
+		ws = ix.selected(s.Namespace, s.Spec.Selector)
+	}
+	ix.pickers[p] = ws
+	return ws
 }
 
 // command is a container's command line: command then args.
