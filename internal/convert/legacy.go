@@ -30,6 +30,9 @@ type Legacy struct {
 // exact current equivalent, such as an InferenceModel's. Nil when the object has none, or is not
 // an object convert knows.
 func LegacySpellings(obj *unstructured.Unstructured) []Legacy {
+	if !slices.Contains([]string{"InferencePool", "InferenceObjective", "InferenceModel", "HTTPRoute", "GRPCRoute", "ReferenceGrant"}, obj.GetKind()) {
+		return nil // not worth a round trip through YAML
+	}
 	data, err := sigsyaml.Marshal(obj.Object)
 	if err != nil {
 		return nil

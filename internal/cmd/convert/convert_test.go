@@ -181,3 +181,39 @@ func TestNoDocuments(t *testing.T) {
 		}
 	}
 }
+
+// A directory is read as manifest reads it: its YAML and JSON files in lexical order, the
+// subdirectories with -R only.
+func TestDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objective := func(name string) string {
+		return "apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferenceObjective\nmetadata: {name: " + name + "}\nspec: {poolRef: {name: p}}\n"
+	}
+	write("b.yaml", objective("b"))
+	write("a.yml", "---\n"+objective("a"))
+	write("notes.txt", "not read")
+	write("sub/c.json", `{"apiVersion": "llm-d.ai/v1alpha2", "kind": "InferenceObjective", "metadata": {"name": "c"}, "spec": {"poolRef": {"name": "p"}}}`)
+	llmd := func(s string) string { return strings.ReplaceAll(s, "inference.networking.x-k8s.io", "llm-d.ai") }
+	for _, tc := range []struct {
+		args         []string
+		want, totals string
+	}{
+		{nil, "---\n" + llmd(objective("a")) + "---\n" + llmd(objective("b")), "converted 2 objects in 2 of 2 files"},
+		{[]string{"-R"}, "---\n" + llmd(objective("a")) + "---\n" + llmd(objective("b")) + "---\n" + `{"apiVersion": "llm-d.ai/v1alpha2", "kind": "InferenceObjective", "metadata": {"name": "c"}, "spec": {"poolRef": {"name": "p"}}}`,
+			"converted 2 objects in 2 of 3 files"},
+	} {
+		stdout, stderr, err := cmdtest.Run(t, NewCmd, nil, "", append([]string{"-f", dir, "--objective-group", "llm-d"}, tc.args...)...)
+		if err != nil || stdout != tc.want || !strings.Contains(stderr, tc.totals) {
+			t.Errorf("%v: %v\nstdout:\n%s\nstderr:\n%s", tc.args, err, stdout, stderr)
+		}
+	}
+}
