@@ -191,36 +191,38 @@ func bbrChecks() []Check {
 	}
 }
 
-func runBBRNotInFront(s *Snapshot, r *Report) {
-	ix := s.index()
+// eachModelRouteGateway calls f for every Gateway in the snapshot that a route matching a model
+// header attaches to, with the route's first such match.
+func (ix *index) eachModelRouteGateway(f func(rt *route, m modelHeaderMatch, k key, gw *gateway)) {
 	for _, rt := range ix.routes {
 		ms := ix.modelHeaderMatches(rt)
 		if len(ms) == 0 {
 			continue
 		}
 		for _, k := range parentGateways(rt) {
-			gw := ix.gateways[k]
-			if gw == nil || ix.providerOf(gw) == nginx || ix.hasGlue(gw) {
-				continue
+			if gw := ix.gateways[k]; gw != nil {
+				f(rt, ms[0], k, gw)
 			}
-			r.Add(rt.u, fmt.Sprintf("matches header %s, but nothing runs a body router before route matching on Gateway %s (%s)", ms[0].name, k, glueWanted(ix.providerOf(gw))), "")
 		}
 	}
 }
 
+func runBBRNotInFront(s *Snapshot, r *Report) {
+	ix := s.index()
+	ix.eachModelRouteGateway(func(rt *route, m modelHeaderMatch, k key, gw *gateway) {
+		if p := ix.providerOf(gw); p != nginx && !ix.hasGlue(gw) {
+			r.Add(rt.u, fmt.Sprintf("matches header %s, but nothing runs a body router before route matching on Gateway %s (%s)", m.name, k, glueWanted(p)), "")
+		}
+	})
+}
+
 func runBBRNoHook(s *Snapshot, r *Report) {
 	ix := s.index()
-	for _, rt := range ix.routes {
-		ms := ix.modelHeaderMatches(rt)
-		if len(ms) == 0 {
-			continue
+	ix.eachModelRouteGateway(func(rt *route, m modelHeaderMatch, k key, gw *gateway) {
+		if ix.providerOf(gw) == nginx {
+			r.Add(rt.u, fmt.Sprintf("matches header %s on Gateway %s, but NGINX Gateway Fabric cannot run a body router before route matching, so the rule never matches", m.name, k), "")
 		}
-		for _, k := range parentGateways(rt) {
-			if gw := ix.gateways[k]; gw != nil && ix.providerOf(gw) == nginx {
-				r.Add(rt.u, fmt.Sprintf("matches header %s on Gateway %s, but NGINX Gateway Fabric cannot run a body router before route matching, so the rule never matches", ms[0].name, k), "")
-			}
-		}
-	}
+	})
 }
 
 func runBBRHeaderNotSet(s *Snapshot, r *Report) {

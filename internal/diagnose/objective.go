@@ -146,40 +146,44 @@ func (ix *index) objectivePicker(o *objective) (*pool, []*workload) {
 	return p, ix.pickerDeployments(p)
 }
 
-func runObjectiveLegacy(s *Snapshot, r *Report) {
-	ix := s.index()
-	installed := s.llmdInstalled()
-	if installed == "" {
-		return
-	}
+// eachPickerOf calls f, for every objective of group, with its pool and each Deployment of the
+// pool's picker, until f reports it has said what it had to about the objective.
+func (ix *index) eachPickerOf(group string, f func(o *objective, p *pool, d *workload) bool) {
 	for _, o := range ix.objectives {
-		if objectiveGroup(o) != groupAlpha {
+		if objectiveGroup(o) != group {
 			continue
 		}
 		p, deps := ix.objectivePicker(o)
 		for _, d := range deps {
-			if img, ok := llmdRouter(d); ok {
-				r.Add(o.u, fmt.Sprintf("is in the legacy group %s, which the picker of InferencePool %s/%s (%s) ignores because %s", groupAlpha, p.Namespace, p.Name, img, installed), "")
+			if f(o, p, d) {
 				break
 			}
 		}
 	}
 }
 
-func runObjectiveNotRead(s *Snapshot, r *Report) {
-	ix := s.index()
-	for _, o := range ix.objectives {
-		if objectiveGroup(o) != groupLLMD {
-			continue
-		}
-		p, deps := ix.objectivePicker(o)
-		for _, d := range deps {
-			if c, ok := gieEPP(d); ok {
-				r.Add(o.u, fmt.Sprintf("is in llm-d.ai, but the picker of InferencePool %s/%s (Deployment %s, image %s) reads objectives only in %s", p.Namespace, p.Name, d.u.GetName(), c, groupAlpha), "")
-				break
-			}
-		}
+func runObjectiveLegacy(s *Snapshot, r *Report) {
+	installed := s.llmdInstalled()
+	if installed == "" {
+		return
 	}
+	s.index().eachPickerOf(groupAlpha, func(o *objective, p *pool, d *workload) bool {
+		img, ok := llmdRouter(d)
+		if ok {
+			r.Add(o.u, fmt.Sprintf("is in the legacy group %s, which the picker of InferencePool %s/%s (%s) ignores because %s", groupAlpha, p.Namespace, p.Name, img, installed), "")
+		}
+		return ok
+	})
+}
+
+func runObjectiveNotRead(s *Snapshot, r *Report) {
+	s.index().eachPickerOf(groupLLMD, func(o *objective, p *pool, d *workload) bool {
+		img, ok := gieEPP(d)
+		if ok {
+			r.Add(o.u, fmt.Sprintf("is in llm-d.ai, but the picker of InferencePool %s/%s (Deployment %s, image %s) reads objectives only in %s", p.Namespace, p.Name, d.u.GetName(), img, groupAlpha), "")
+		}
+		return ok
+	})
 }
 
 // gieEPP returns the image of a Gateway API Inference Extension picker, which reads objectives
