@@ -31,6 +31,10 @@ type Snapshot struct {
 	// missing from the cluster. Offline, a missing object may just be in a file not given, and
 	// analyzers say so or stay silent (each analyzer's Doc says which).
 	Live bool
+	// Unlisted are the kinds a live gatherer could not list (RBAC forbids, the request failed),
+	// with why. Analyzers treat them as offline treats files without such objects: an absence
+	// proves nothing. A kind the cluster does not serve is listed, and empty.
+	Unlisted map[schema.GroupKind]string
 
 	// idx is the typed view of Objects the analyzers share, built on first use.
 	idx *index
@@ -48,19 +52,22 @@ func (s *Snapshot) OfKind(gk schema.GroupKind) []*unstructured.Unstructured {
 }
 
 // Covers reports whether the snapshot can say that an object of one of the kinds gks does not
-// exist: always for a live snapshot; offline only when the files hold at least one object of
+// exist: live when the kind was listed; offline only when the files hold at least one object of
 // those kinds, since files without any (say, no InferencePool at all) describe them elsewhere.
 func (s *Snapshot) Covers(gks ...schema.GroupKind) bool {
-	if s.Live {
-		return true
-	}
 	ix := s.index()
 	for _, gk := range gks {
-		if ix.kinds[gk] > 0 {
+		if s.listed(gk) || ix.kinds[gk] > 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// listed reports whether every object of kind gk is in the snapshot: live, and listed.
+func (s *Snapshot) listed(gk schema.GroupKind) bool {
+	_, failed := s.Unlisted[gk]
+	return s.Live && !failed
 }
 
 // Analyze runs every analyzer over s and returns their findings, sorted.

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/igw-dev/igw/internal/manifest"
 )
@@ -187,5 +188,21 @@ func TestProviderOf(t *testing.T) {
 	}
 	if want := []provider{istio, nginx, gke, "", agentgateway}; !slices.Equal(got, want) {
 		t.Errorf("%v, want %v", got, want)
+	}
+}
+
+// A kind the live gatherer could not list proves nothing by its absence.
+func TestUnlisted(t *testing.T) {
+	objs := []*unstructured.Unstructured{poolObj("llm")}
+	s := &Snapshot{Objects: objs, Live: true}
+	if !s.Covers(gkService) || !s.podsKnown("llm", nil) {
+		t.Error("live, listed: should cover")
+	}
+	s = &Snapshot{Objects: objs, Live: true, Unlisted: map[schema.GroupKind]string{gkService: "forbidden", gkPod: "forbidden"}}
+	if s.Covers(gkService) || s.podsKnown("llm", nil) || !s.Covers(gkPod, gkPool) {
+		t.Error("live, unlisted: should not cover")
+	}
+	if got := codesOf(s); slices.Contains(got, PoolSelectsNoPods) || slices.Contains(got, PoolPickerServiceMissing) {
+		t.Errorf("findings from kinds not listed: %v", got)
 	}
 }

@@ -46,6 +46,8 @@ var (
 	gkRefGrant      = schema.GroupKind{Group: groupGateway, Kind: kindRefGrant}
 	gkService       = schema.GroupKind{Kind: kindService}
 	gkCRD           = schema.GroupKind{Group: crdGroup, Kind: "CustomResourceDefinition"}
+	gkPod           = schema.GroupKind{Kind: "Pod"}
+	gkEndpointSlice = schema.GroupKind{Group: "discovery.k8s.io", Kind: "EndpointSlice"}
 )
 
 // key names a namespaced object of one group.
@@ -224,7 +226,7 @@ func (ix *index) addCore(gk schema.GroupKind, u *unstructured.Unstructured) erro
 			ix.services[key{"", u.GetNamespace(), u.GetName()}] = &service{u, s}
 		}
 		return err
-	case schema.GroupKind{Group: "discovery.k8s.io", Kind: "EndpointSlice"}:
+	case gkEndpointSlice:
 		es, err := decode[discoveryv1.EndpointSlice](u)
 		if err == nil {
 			k := key{"", u.GetNamespace(), u.GetLabels()[labelSvcName]}

@@ -131,7 +131,7 @@ func runPickerNoEndpoints(s *Snapshot, r *Report) {
 		}
 		eps := ix.slices[key{"", svc.Namespace, svc.Name}]
 		switch {
-		case len(eps) > 0 || s.Live:
+		case len(eps) > 0 || s.listed(gkEndpointSlice):
 			if readyEndpoints(eps) == 0 {
 				r.Add(p.u, fmt.Sprintf("picker Service %s has no ready endpoint; %s", svc.Name, failureEffect(p)), "")
 			}
