@@ -51,8 +51,9 @@ and indentation stays as written. No cluster is needed.
   9002 is written out. An alpha pool's status and server-set metadata (uid, resourceVersion,
   ...) belong to the old object and are dropped.
   HTTPRoute and GRPCRoute backendRefs, ReferenceGrant "to" entries and InferenceObjective
-  poolRefs that name a pool of the input by the alpha group get the v1 group; with
-  --all-pool-refs every reference to an alpha pool does.
+  poolRefs that name a pool of the input by the alpha group get the v1 group (a grant to all
+  pools of a namespace gets a v1 entry next to the alpha one, which alpha pools left out may
+  still need); with --all-pool-refs every reference to an alpha pool does.
   --objective-group llm-d|x-k8s moves InferenceObjectives to llm-d.ai/v1alpha2 (what
   llm-d-router's picker reads) or back to inference.networking.x-k8s.io/v1alpha2; both have the
   same fields, so only the apiVersion changes.
