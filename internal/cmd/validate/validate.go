@@ -28,11 +28,12 @@ type Options struct {
 	Analyze func(objs []manifest.Object) diagnose.Findings
 }
 
-// Analyzers is the hook for checks across the loaded objects, run after the schema checks and
-// printed with them: the offline analyzers of internal/diagnose (a route to a pool that is not
-// in the files, ...) and the legacy-spelling hints of internal/convert (a v1 pool written with
-// extensionRef) belong here. It finds nothing until they are wired in.
-func Analyzers(objs []manifest.Object) diagnose.Findings { return nil }
+// Analyzers checks what no single object's schema can show, across the loaded objects: the
+// offline analyzers of `igwctl diagnose` (a route to a pool that is not in the files, a pool
+// whose picker Service lacks the port, ...).
+func Analyzers(objs []manifest.Object) diagnose.Findings {
+	return diagnose.Analyze(diagnose.FromManifests(objs, ""), diagnose.Analyzers()...)
+}
 
 // NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
 // parsing alone).
@@ -99,14 +100,37 @@ func Run(ctx context.Context, o *Options) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	withLegacyFixes(findings, objs)
 	if o.Analyze != nil {
-		findings = append(findings, o.Analyze(objs)...)
+		findings = append(findings, aboutValidObjects(o.Analyze(objs), findings)...)
 	}
 	findings.Sort()
 	if err := cmdutil.Print(o.IO.Out, o.Output, findings); err != nil {
 		return err
 	}
 	return summary(findings, len(objs))
+}
+
+// aboutValidObjects drops the cross-object findings about objects the schema already refuses:
+// the apiserver would not store them, and what an analyzer reads of them (a v1 pool spelled the
+// alpha way "has no endpointPickerRef") only repeats the schema error in other words.
+func aboutValidObjects(analysis, schema diagnose.Findings) diagnose.Findings {
+	// The analyzers put namespace-less objects in "default"; the schema findings leave the
+	// namespace as written, so objects are matched by source, kind and name.
+	key := func(f diagnose.Finding) string { return f.Source + "|" + f.Object.Kind + "|" + f.Object.Name }
+	invalid := map[string]bool{}
+	for _, f := range schema {
+		if f.Severity == diagnose.Error {
+			invalid[key(f)] = true
+		}
+	}
+	var out diagnose.Findings
+	for _, f := range analysis {
+		if f.Source == "" || !invalid[key(f)] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // summary is nil without errors, else how many errors in how many of the objects.
