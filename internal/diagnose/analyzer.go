@@ -1,6 +1,8 @@
 package diagnose
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -35,6 +37,10 @@ type Snapshot struct {
 	// with why. Analyzers treat them as offline treats files without such objects: an absence
 	// proves nothing. A kind the cluster does not serve is listed, and empty.
 	Unlisted map[schema.GroupKind]string
+	// Namespaces are the namespaces a live gatherer listed the namespaced kinds in (-n); nil
+	// means all (-A). Gateways, ReferenceGrants and the providers' controllers are listed in all
+	// namespaces either way. Live, an object missing from a namespace outside these may exist.
+	Namespaces []string
 
 	// idx is the typed view of Objects the analyzers share, built on first use.
 	idx *index
@@ -68,6 +74,29 @@ func (s *Snapshot) Covers(gks ...schema.GroupKind) bool {
 func (s *Snapshot) listed(gk schema.GroupKind) bool {
 	_, failed := s.Unlisted[gk]
 	return s.Live && !failed
+}
+
+// listedIn reports whether every object of kind gk in namespace ns is in the snapshot.
+func (s *Snapshot) listedIn(gk schema.GroupKind, ns string) bool {
+	return s.listed(gk) && (s.inScope(ns) || listedEverywhere[gk])
+}
+
+// listedEverywhere are the namespaced kinds a live gatherer lists in all namespaces whatever the
+// scope, since objects in any namespace refer to them.
+var listedEverywhere = map[schema.GroupKind]bool{gkGateway: true, gkRefGrant: true}
+
+// inScope reports whether a live gatherer listed namespace ns.
+func (s *Snapshot) inScope(ns string) bool {
+	return s.Namespaces == nil || slices.Contains(s.Namespaces, ns)
+}
+
+// CoversIn is Covers for objects in namespace ns: live, an absence there proves something only
+// when the namespace was listed.
+func (s *Snapshot) CoversIn(ns string, gks ...schema.GroupKind) bool {
+	if s.Live && !s.inScope(ns) && !slices.ContainsFunc(gks, func(gk schema.GroupKind) bool { return listedEverywhere[gk] }) {
+		return false
+	}
+	return s.Covers(gks...)
 }
 
 // Analyze runs every analyzer over s and returns their findings, sorted.

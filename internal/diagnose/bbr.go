@@ -37,15 +37,22 @@ func (ix *index) findBodyRouters() []bodyRouter {
 	var out []bodyRouter
 	for _, w := range ix.deployments {
 		for _, c := range w.spec.Containers {
-			repo := strings.ToLower(imageRepo(c.Image))
-			upstream := strings.Contains(repo, "gateway-api-inference-extension/bbr") || strings.Contains(repo, "payload-processor")
-			if !upstream && repo != "bbr" && !strings.HasSuffix(repo, "/bbr") {
+			router, upstream := bodyRouterImage(c.Image)
+			if !router {
 				continue
 			}
 			out = append(out, bodyRouter{w: w, upstream: upstream, headers: routerHeaders(command(c), upstream)})
 		}
 	}
 	return out
+}
+
+// bodyRouterImage reports whether an image is a body router's, and whether upstream's (upstream
+// BBR, the llm-d payload processor) rather than bbr.
+func bodyRouterImage(image string) (router, upstream bool) {
+	repo := strings.ToLower(imageRepo(image))
+	upstream = strings.Contains(repo, "gateway-api-inference-extension/bbr") || strings.Contains(repo, "payload-processor")
+	return upstream || repo == "bbr" || strings.HasSuffix(repo, "/bbr"), upstream
 }
 
 // routerHeaders reads the headers a body router sets: any --plugin replaces the default pipeline
@@ -210,7 +217,7 @@ func (ix *index) eachModelRouteGateway(f func(rt *route, m modelHeaderMatch, k k
 func runBBRNotInFront(s *Snapshot, r *Report) {
 	ix := s.index()
 	ix.eachModelRouteGateway(func(rt *route, m modelHeaderMatch, k key, gw *gateway) {
-		if p := ix.providerOf(gw); p != nginx && !ix.hasGlue(gw) {
+		if p := ix.providerOf(gw); p != nginx && !ix.hasGlue(gw) && s.glueKnown(p, gw.Namespace) {
 			r.Add(rt.u, fmt.Sprintf("matches header %s, but nothing runs a body router before route matching on Gateway %s (%s)", m.name, k, glueWanted(p)), "")
 		}
 	})

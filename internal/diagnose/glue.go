@@ -57,6 +57,21 @@ func (ix *index) hasGlue(gw *gateway) bool {
 	return false
 }
 
+// glueKnown reports whether the snapshot can say that no glue for a provider's Gateway in ns
+// exists: offline the Gateway in the files is enough (the analyzer's Doc says so); live, each kind
+// that could carry the glue must have been listed there.
+func (s *Snapshot) glueKnown(p provider, ns string) bool {
+	if !s.Live {
+		return true
+	}
+	for _, gk := range glueKinds(p) {
+		if !s.listedIn(gk, ns) {
+			return false
+		}
+	}
+	return true
+}
+
 // targetsGateway reports whether a policy's targetRefs (or an EnvoyFilter's workloadSelector, by
 // the label Gateway API puts on a Gateway's pods) name the Gateway.
 func targetsGateway(u *unstructured.Unstructured, name string) bool {
@@ -141,14 +156,11 @@ func envoyFilterServices(u *unstructured.Unstructured) []key {
 }
 
 func runGlueService(s *Snapshot, r *Report) {
-	if !s.Covers(gkService) {
-		return
-	}
 	ix := s.index()
 	for _, gk := range []schema.GroupKind{gkEnvoyFilter, gkRoutingExtension, gkAgwPolicy} {
 		for _, u := range ix.other[gk] {
 			for _, k := range glueServices(gk, u) {
-				if ix.services[k] == nil {
+				if ix.services[k] == nil && s.CoversIn(k.ns, gkService) {
 					r.Add(u, fmt.Sprintf("sends requests to Service %s, which %s", k, s.absent()), "")
 				}
 			}

@@ -111,12 +111,14 @@ type referenceGrant struct {
 			Kind      string `json:"kind"`
 			Namespace string `json:"namespace"`
 		} `json:"from"`
-		To []struct {
-			Group string  `json:"group"`
-			Kind  string  `json:"kind"`
-			Name  *string `json:"name,omitempty"`
-		} `json:"to"`
+		To []refGrantTo `json:"to"`
 	} `json:"spec"`
+}
+
+type refGrantTo struct {
+	Group string  `json:"group"`
+	Kind  string  `json:"kind"`
+	Name  *string `json:"name,omitempty"`
 }
 
 // condition returns the condition of type t, or nil.

@@ -76,13 +76,10 @@ func objectivePool(o *objective) (exact, other key, ok bool) {
 }
 
 func runObjectivePoolMissing(s *Snapshot, r *Report) {
-	if !s.Covers(gkPool, gkAlphaPool) {
-		return
-	}
 	ix := s.index()
 	for _, o := range ix.objectives {
 		exact, other, ok := objectivePool(o)
-		if ok && ix.poolByKey[exact] == nil && ix.poolByKey[other] == nil {
+		if ok && ix.poolByKey[exact] == nil && ix.poolByKey[other] == nil && s.CoversIn(o.Namespace, gkPool, gkAlphaPool) {
 			r.Add(o.u, fmt.Sprintf("poolRef names InferencePool %s (%s), which %s", exact, exact.group, s.absent()), "")
 		}
 	}

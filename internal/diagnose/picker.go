@@ -79,12 +79,9 @@ func pickerChecks() []Check {
 }
 
 func runPickerServiceMissing(s *Snapshot, r *Report) {
-	if !s.Covers(gkService) {
-		return
-	}
 	ix := s.index()
 	for _, p := range ix.pools {
-		if _, ok := ix.pickerService(p); pickerIsService(p) && !ok {
+		if _, ok := ix.pickerService(p); pickerIsService(p) && !ok && s.CoversIn(p.Namespace, gkService) {
 			r.Add(p.u, fmt.Sprintf("endpointPickerRef names Service %s/%s, which %s", p.Namespace, p.Spec.EndpointPickerRef.Name, s.absent()), "")
 		}
 	}
@@ -131,7 +128,7 @@ func runPickerNoEndpoints(s *Snapshot, r *Report) {
 		}
 		eps := ix.slices[key{"", svc.Namespace, svc.Name}]
 		switch {
-		case len(eps) > 0 || s.listed(gkEndpointSlice):
+		case len(eps) > 0 || s.listedIn(gkEndpointSlice, svc.Namespace):
 			if readyEndpoints(eps) == 0 {
 				r.Add(p.u, fmt.Sprintf("picker Service %s has no ready endpoint; %s", svc.Name, failureEffect(p)), "")
 			}

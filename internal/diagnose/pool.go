@@ -231,15 +231,35 @@ func runNoPickerRef(s *Snapshot, r *Report) {
 }
 
 func runPoolUnused(s *Snapshot, r *Report) {
-	if !s.Covers(gkHTTPRoute) {
-		return
-	}
 	ix := s.index()
 	for _, p := range ix.pools {
+		if !s.CoversIn(p.Namespace, gkHTTPRoute) || s.routesUnseen(p) {
+			continue
+		}
 		if !slices.ContainsFunc(ix.routes, func(rt *route) bool { return namesPool(rt, p) }) {
 			r.Add(p.u, "no HTTPRoute has a backendRef to it, so it receives no traffic", "")
 		}
 	}
+}
+
+// routesUnseen reports whether routes the snapshot lacks may send traffic to the pool: live with
+// some namespaces not listed, and a ReferenceGrant in the pool's namespace lets HTTPRoutes of
+// one of those refer to InferencePools.
+func (s *Snapshot) routesUnseen(p *pool) bool {
+	if !s.Live || s.Namespaces == nil {
+		return false
+	}
+	for _, g := range s.index().grants {
+		if g.Namespace != p.Namespace || !slices.ContainsFunc(g.Spec.To, func(t refGrantTo) bool { return t.Kind == kindPool }) {
+			continue
+		}
+		for _, f := range g.Spec.From {
+			if f.Kind == kindHTTPRoute && !s.inScope(f.Namespace) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // namesPool reports whether a backendRef of the route names the pool's namespace and name in any

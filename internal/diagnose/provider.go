@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // provider names a gateway provider as internal/providers does (which diagnose cannot import:
@@ -68,6 +69,20 @@ func (ix *index) controllers() []controller {
 		}
 	}
 	return out
+}
+
+// ClusterWide reports whether a Deployment matters to the analysis in whatever namespace it runs:
+// a provider's controller, or a body router. A live gatherer scoped to some namespaces keeps these
+// from the others.
+func ClusterWide(u *unstructured.Unstructured) bool {
+	containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		image, _ := c.(map[string]any)["image"].(string)
+		if router, _ := bodyRouterImage(image); router || controllerImage(imageRepo(image)) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func controllerImage(repo string) provider {

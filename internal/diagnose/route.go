@@ -149,13 +149,10 @@ func routeChecks() []Check {
 }
 
 func runPoolMissing(s *Snapshot, r *Report) {
-	if !s.Covers(gkPool, gkAlphaPool) {
-		return
-	}
 	ix := s.index()
 	for _, rt := range ix.routes {
 		for _, p := range ix.poolRefs(rt) {
-			if p.resolvedTo == nil && p.other == nil {
+			if p.resolvedTo == nil && p.other == nil && s.CoversIn(p.ns, gkPool, gkAlphaPool) {
 				r.Add(rt.u, fmt.Sprintf("backendRef to InferencePool %s/%s (%s), which %s", p.ns, p.ref.Name, p.group, s.absent()), "")
 			}
 		}
@@ -184,7 +181,7 @@ func runPoolGrant(s *Snapshot, r *Report) {
 	ix := s.index()
 	for _, rt := range ix.routes {
 		for _, p := range ix.poolRefs(rt) {
-			if p.ns == p.routeNS || (!s.Live && p.resolvedTo == nil && p.other == nil) || ix.granted(p) {
+			if p.ns == p.routeNS || (!s.Live && p.resolvedTo == nil && p.other == nil) || (s.Live && !s.listed(gkRefGrant)) || ix.granted(p) {
 				continue
 			}
 			r.Add(rt.u, fmt.Sprintf("backendRef to InferencePool %s/%s in another namespace, and no ReferenceGrant in %s allows HTTPRoutes from %s", p.ns, p.ref.Name, p.ns, p.routeNS),
@@ -343,7 +340,7 @@ func runPoolAsService(s *Snapshot, r *Report) {
 				if p == nil {
 					p = ix.poolByKey[key{groupAlpha, ns, b.Name}]
 				}
-				if p == nil || ix.services[key{"", ns, b.Name}] != nil {
+				if p == nil || ix.services[key{"", ns, b.Name}] != nil || (s.Live && !s.listedIn(gkService, ns)) {
 					continue
 				}
 				g := groupPool

@@ -52,7 +52,7 @@ func (ix *index) hasWorkloads(ns string, except []*workload) bool {
 // offline when the files hold pods or pod templates in ns besides except (the endpoint picker's
 // own, which say nothing about the model servers).
 func (s *Snapshot) podsKnown(ns string, except []*workload) bool {
-	return s.listed(gkPod) || s.index().hasWorkloads(ns, except)
+	return s.listedIn(gkPod, ns) || s.index().hasWorkloads(ns, except)
 }
 
 // pickerService is the Service a pool's endpointPickerRef names, when it names a Service.
