@@ -161,7 +161,8 @@ func failureEffect(p *pool) string {
 
 // pickerDeployments are the Deployments behind the pool's picker Service.
 func (ix *index) pickerDeployments(p *pool) []*workload {
-	return slices.DeleteFunc(ix.pickerWorkloads(p), func(w *workload) bool { return w.u.GetKind() != kindDeployment })
+	// A copy: pickerWorkloads memoises its slice, and DeleteFunc would overwrite it.
+	return slices.DeleteFunc(slices.Clone(ix.pickerWorkloads(p)), func(w *workload) bool { return w.u.GetKind() != kindDeployment })
 }
 
 func runFailOpenOneReplica(s *Snapshot, r *Report) {

@@ -90,3 +90,27 @@ func TestClusterWide(t *testing.T) {
 		}
 	}
 }
+
+// Live, a picker Service selects its Deployment's template and its pods alike; asking for the
+// picker's Deployments again and again must not change what the next check sees.
+func TestPickerPodsAndTemplate(t *testing.T) {
+	pod := u("v1", "Pod", "llm", "p-epp-0", map[string]any{"metadata": map[string]any{"name": "p-epp-0", "namespace": "llm",
+		"labels": map[string]any{"app": "p-epp"}}, "spec": map[string]any{"containers": []any{map[string]any{"name": "epp", "image": "epp"}}}})
+	svc := u("v1", "Service", "llm", "p-epp", map[string]any{"spec": map[string]any{"selector": map[string]any{"app": "p-epp"},
+		"ports": []any{map[string]any{"port": int64(9002)}}}})
+	s := &Snapshot{Objects: []*unstructured.Unstructured{poolObj("llm"), pod, deployment("llm", "p-epp", map[string]any{"app": "p-epp"}, 1), svc}, Live: true}
+	codesOf(s)
+	if deps := s.index().pickerDeployments(s.index().pools[0]); len(deps) != 1 || deps[0] == nil {
+		t.Errorf("picker Deployments after the analysis: %v", deps)
+	}
+}
+
+// Live, templates make no pods: with the pods not listed, a Deployment of the pool's template
+// does not let the analyzers judge the pool's pods.
+func TestUnlistedPodsWithTemplates(t *testing.T) {
+	objs := []*unstructured.Unstructured{poolObj("llm"), deployment("llm", "vllm", map[string]any{"app": "vllm"}, 1)}
+	s := &Snapshot{Objects: objs, Live: true, Unlisted: map[schema.GroupKind]string{gkPod: "forbidden"}}
+	if got := codesOf(s); slices.Contains(got, PoolSelectsNoPods) {
+		t.Errorf("%v", got)
+	}
+}

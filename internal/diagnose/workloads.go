@@ -48,11 +48,15 @@ func (ix *index) hasWorkloads(ns string, except []*workload) bool {
 	return false
 }
 
-// podsKnown reports whether the snapshot can say which pods a selector in ns selects: live, or
-// offline when the files hold pods or pod templates in ns besides except (the endpoint picker's
-// own, which say nothing about the model servers).
+// podsKnown reports whether the snapshot can say which pods a selector in ns selects: live when
+// the pods there were listed (templates make no pods then), offline when the files hold pods or
+// pod templates in ns besides except (the endpoint picker's own, which say nothing about the
+// model servers).
 func (s *Snapshot) podsKnown(ns string, except []*workload) bool {
-	return s.listedIn(gkPod, ns) || s.index().hasWorkloads(ns, except)
+	if s.Live {
+		return s.listedIn(gkPod, ns)
+	}
+	return s.index().hasWorkloads(ns, except)
 }
 
 // pickerService is the Service a pool's endpointPickerRef names, when it names a Service.
