@@ -73,3 +73,9 @@ func AddDryRunFlag(fs *pflag.FlagSet, p *kube.DryRun, usage string) {
 type Printable interface {
 	WriteText(w io.Writer) error
 }
+
+// AddAllNamespacesFlag adds kubectl's -A/--all-namespaces to a command that reads a cluster: with
+// it, the command looks at every namespace and -n is ignored, as with kubectl get -A.
+func AddAllNamespacesFlag(fs *pflag.FlagSet, p *bool) {
+	fs.BoolVarP(p, "all-namespaces", "A", false, "look at every namespace; -n is ignored")
+}

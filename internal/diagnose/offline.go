@@ -43,3 +43,28 @@ func FromManifests(objs []manifest.Object, ns string) *Snapshot {
 	}
 	return s
 }
+
+// Overlay adds objects read from files to a live snapshot as kubectl apply -f would change the
+// cluster: a live object of the same kind, namespace and name is replaced whole (its live status
+// goes with it, since no controller has judged the new spec yet; a status written in the file
+// stays), the others are added. Namespaced objects without a namespace go into ns. What was
+// listed (Live, Served, Unlisted, Namespaces) stays as the live snapshot has it.
+func Overlay(live *Snapshot, files []manifest.Object, ns string) *Snapshot {
+	fromFiles := FromManifests(files, ns)
+	type id struct{ gk, ns, name string }
+	idOf := func(u *unstructured.Unstructured) id {
+		return id{u.GroupVersionKind().GroupKind().String(), u.GetNamespace(), u.GetName()}
+	}
+	replaced := map[id]bool{}
+	for _, u := range fromFiles.Objects {
+		replaced[idOf(u)] = true
+	}
+	out := &Snapshot{Sources: fromFiles.Sources, Served: live.Served, Live: live.Live, Unlisted: live.Unlisted, Namespaces: live.Namespaces}
+	for _, u := range live.Objects {
+		if !replaced[idOf(u)] {
+			out.Objects = append(out.Objects, u)
+		}
+	}
+	out.Objects = append(out.Objects, fromFiles.Objects...)
+	return out
+}

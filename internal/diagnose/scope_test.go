@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/igw-dev/igw/internal/manifest"
 )
 
 // routeTo is an HTTPRoute in ns on Gateway gw/inference-gateway with a backendRef to pool poolNS/p.
@@ -112,5 +114,31 @@ func TestUnlistedPodsWithTemplates(t *testing.T) {
 	s := &Snapshot{Objects: objs, Live: true, Unlisted: map[schema.GroupKind]string{gkPod: "forbidden"}}
 	if got := codesOf(s); slices.Contains(got, PoolSelectsNoPods) {
 		t.Errorf("%v", got)
+	}
+}
+
+// Files over a live snapshot: an object of the same kind, namespace and name replaces the live
+// one, with its file as the source; others are added; the listing stays live.
+func TestOverlay(t *testing.T) {
+	live := &Snapshot{Objects: []*unstructured.Unstructured{poolObj("llm"), deployment("llm", "vllm", map[string]any{"app": "vllm"}, 1)},
+		Live: true, Namespaces: []string{"llm"}, Unlisted: map[schema.GroupKind]string{gkPod: "forbidden"}}
+	fixed := poolObj("")
+	_ = unstructured.SetNestedField(fixed.Object, "other", "spec", "endpointPickerRef", "name")
+	route := routeTo("", "llm", false)
+	s := Overlay(live, []manifest.Object{{Unstructured: fixed, Source: manifest.Source{File: "p.yaml", Doc: 1}},
+		{Unstructured: route, Source: manifest.Source{File: "p.yaml", Doc: 2}}}, "llm")
+	if len(s.Objects) != 3 || !s.Live || s.Unlisted[gkPod] == "" || !slices.Equal(s.Namespaces, []string{"llm"}) {
+		t.Fatalf("%d objects, live %v, unlisted %v", len(s.Objects), s.Live, s.Unlisted)
+	}
+	pools := s.OfKind(gkPool)
+	if name, _, _ := unstructured.NestedString(pools[0].Object, "spec", "endpointPickerRef", "name"); len(pools) != 1 || name != "other" ||
+		s.Sources[pools[0]] != "p.yaml, document 1" {
+		t.Errorf("the file's pool should replace the live one: %v %q", pools, s.Sources[pools[0]])
+	}
+	if r := s.OfKind(gkHTTPRoute); len(r) != 1 || r[0].GetNamespace() != "llm" {
+		t.Errorf("route %v", r)
+	}
+	if fixed.GetNamespace() != "" || live.Objects[0].GetNamespace() != "llm" {
+		t.Error("Overlay changed its inputs")
 	}
 }

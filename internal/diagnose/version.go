@@ -174,8 +174,13 @@ func sortedNames[V any](m map[string]V) []string {
 	return names
 }
 
-// channel returns the Gateway API channel of the CRDs in the snapshot, "" when none says.
+// channel returns the Gateway API channel of the CRDs in the snapshot, "" when none says. The
+// Gateways CRD decides when it says: a cluster holds every CRD of a channel, and when someone
+// replaced only some, the Gateways CRD is the one every provider reads.
 func (ix *index) channel() string {
+	if gw := ix.crds["gateways."+groupGateway]; gw != nil && gw.GetAnnotations()[channelAnnotation] != "" {
+		return gw.GetAnnotations()[channelAnnotation]
+	}
 	for _, name := range sortedNames(ix.crds) {
 		if strings.HasSuffix(name, "."+groupGateway) {
 			if c := ix.crds[name].GetAnnotations()[channelAnnotation]; c != "" {

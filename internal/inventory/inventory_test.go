@@ -194,7 +194,7 @@ func TestForbidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apply(t, readerRole(ns, "reader"))
+	apply(t, standin.Reader("reader", ns, "pods"))
 	s := gather(t, user.Config(), inventory.Options{Scope: inventory.Scope{Namespace: ns}}).Snapshot
 	pods := s.Unlisted[schema.GroupKind{Kind: "Pod"}]
 	if !strings.Contains(pods, "forbidden") || !strings.Contains(pods, `"reader"`) {
@@ -226,32 +226,6 @@ func rbacFixture(ns string) []*unstructured.Unstructured {
 		"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "vllm"}},
 			"spec": map[string]any{"containers": []any{map[string]any{"name": "vllm", "image": "vllm/vllm-openai:v0.10.0"}}}}}})
 	return []*unstructured.Unstructured{pool, dep}
-}
-
-// readerRole lets user read everything a gather lists in ns, except pods; nothing cluster-wide but
-// the cluster-scoped kinds.
-func readerRole(ns, user string) []*unstructured.Unstructured {
-	rule := func(groups []any, resources ...any) any {
-		return map[string]any{"apiGroups": groups, "resources": resources, "verbs": []any{"get", "list"}}
-	}
-	nsRules := []any{
-		rule([]any{""}, "services", "configmaps"), rule([]any{"apps"}, "deployments", "statefulsets"),
-		rule([]any{"discovery.k8s.io"}, "endpointslices"), rule([]any{"gateway.networking.k8s.io"}, "*"),
-		rule([]any{"inference.networking.k8s.io", "inference.networking.x-k8s.io", "llm-d.ai"}, "*"),
-		rule([]any{"networking.istio.io", "networking.gke.io", "agentgateway.dev"}, "*"),
-	}
-	clusterRules := []any{rule([]any{"apiextensions.k8s.io"}, "customresourcedefinitions"), rule([]any{"gateway.networking.k8s.io"}, "*"),
-		rule([]any{""}, "namespaces")}
-	subject := []any{map[string]any{"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}}
-	roleRef := func(kind, name string) map[string]any {
-		return map[string]any{"kind": kind, "name": name, "apiGroup": "rbac.authorization.k8s.io"}
-	}
-	return []*unstructured.Unstructured{
-		obj("rbac.authorization.k8s.io/v1", "Role", ns, "reader", map[string]any{"rules": nsRules}),
-		obj("rbac.authorization.k8s.io/v1", "RoleBinding", ns, "reader", map[string]any{"subjects": subject, "roleRef": roleRef("Role", "reader")}),
-		obj("rbac.authorization.k8s.io/v1", "ClusterRole", "", "inventory-reader", map[string]any{"rules": clusterRules}),
-		obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "", "inventory-reader", map[string]any{"subjects": subject, "roleRef": roleRef("ClusterRole", "inventory-reader")}),
-	}
 }
 
 func obj(apiVersion, kind, ns, name string, fields map[string]any) *unstructured.Unstructured {

@@ -149,7 +149,8 @@ func TestCannotRun(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no files", []string{}, "no files given"},
+		{"no files, no cluster", []string{}, "no cluster to read"},
+		{"--cluster without files", []string{"--cluster"}, "--cluster adds the cluster to the files of -f"},
 		{"missing file", []string{"-f", "no/such.yaml"}, "no/such.yaml"},
 		{"not YAML", []string{"-f", "diagnose.go"}, "diagnose.go, document 1: not valid YAML"},
 		{"bad suppress code", []string{"-f", ok("istio"), "--suppress", "IST0101=x"}, "the code must be IGW and four digits"},
@@ -238,5 +239,27 @@ func TestFlags(t *testing.T) {
 	o, _ = cmdtest.Parse(t, NewCmd, "-f", "a.yaml")
 	if o.FailOn != FailOnError || o.Output != cmdutil.Text || o.Recursive {
 		t.Errorf("defaults: %+v", o)
+	}
+}
+
+// Without -f diagnose reads the cluster; with -f only when --cluster or -A asks for it too.
+func TestLiveFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		live bool
+	}{
+		{[]string{}, true},
+		{[]string{"-A"}, true},
+		{[]string{"-f", "a.yaml"}, false},
+		{[]string{"-f", "a.yaml", "--cluster"}, true},
+		{[]string{"-f", "a.yaml", "--all-namespaces"}, true},
+	} {
+		o, err := cmdtest.Parse(t, NewCmd, tc.args...)
+		if err != nil || o.live() != tc.live {
+			t.Errorf("%q: live %v, want %v (%v)", tc.args, o != nil && o.live(), tc.live, err)
+		}
+	}
+	if o, _ := cmdtest.Parse(t, NewCmd, "-A"); !o.AllNamespaces || o.Cluster {
+		t.Errorf("-A: %+v", o)
 	}
 }

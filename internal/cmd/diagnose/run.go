@@ -14,7 +14,11 @@ import (
 // exit status as an error: nil when nothing fails.
 func Run(ctx context.Context, o *Options) error {
 	gather := o.Gather
-	if gather == nil {
+	switch {
+	case gather != nil:
+	case o.live():
+		gather = GatherLive
+	default:
 		gather = GatherFiles
 	}
 	snap, what, err := gather(ctx, o)

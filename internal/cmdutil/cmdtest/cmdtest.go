@@ -40,6 +40,10 @@ func Factory(cfg *rest.Config, namespace string) (f *cmdutil.Factory, stdout, st
 // Execute runs cmd with args on io as igwctl's root does: cobra prints neither usage nor the
 // error, which the caller gets.
 func Execute(cmd *cobra.Command, io *cmdutil.IOStreams, args ...string) error {
+	if args == nil {
+		// cobra reads os.Args (the test binary's flags) when given nil.
+		args = []string{}
+	}
 	cmd.SetArgs(args)
 	cmd.SetIn(io.In)
 	cmd.SetOut(io.Out)

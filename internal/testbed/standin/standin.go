@@ -144,6 +144,12 @@ func (c *Cluster) admit(ctx context.Context, a *Applied, objs []*unstructured.Un
 		if m.Scope.Name() == meta.RESTScopeNameNamespace && o.GetNamespace() == "" {
 			o.SetNamespace(metav1.NamespaceDefault)
 		}
+		// What the API server sets, in objects saved with kubectl get -o yaml.
+		o.SetResourceVersion("")
+		o.SetUID("")
+		o.SetCreationTimestamp(metav1.Time{})
+		o.SetGeneration(0)
+		o.SetManagedFields(nil)
 		out = append(out, o)
 	}
 	return out, nil

@@ -78,7 +78,7 @@ func (w *world) status(u *unstructured.Unstructured) map[string]any {
 		}
 	case u.GetKind() == "HTTPRoute":
 		return w.routeStatus(u)
-	case u.GetKind() == "InferencePool" && group == "inference.networking.k8s.io":
+	case u.GetKind() == "InferencePool":
 		return w.poolStatus(u)
 	case u.GetKind() == "Pod" && group == "":
 		return w.podStatus(u)
@@ -225,6 +225,7 @@ func admits(gw *unstructured.Unstructured, ns string) bool {
 
 // poolStatus is what gateways write for a pool a route of theirs sends traffic to: one parent
 // per Gateway, Accepted and ResolvedRefs. Failures come from statuses the objects carry.
+// (The alpha pool's ParentGatewayReference has the same fields.)
 func (w *world) poolStatus(p *unstructured.Unstructured) map[string]any {
 	var parents []any
 	seen := map[string]bool{}
@@ -245,6 +246,9 @@ func (w *world) poolStatus(p *unstructured.Unstructured) map[string]any {
 	}
 	if parents == nil {
 		return nil
+	}
+	if p.GroupVersionKind().Group == "inference.networking.x-k8s.io" {
+		return map[string]any{"parent": parents} // the alpha pool's name for it
 	}
 	return map[string]any{"parents": parents}
 }
