@@ -80,9 +80,10 @@ type gatewayObj struct {
 }
 
 type listener struct {
-	Name          string `json:"name"`
-	Port          int32  `json:"port"`
-	Protocol      string `json:"protocol"`
+	Name          string  `json:"name"`
+	Hostname      *string `json:"hostname,omitempty"`
+	Port          int32   `json:"port"`
+	Protocol      string  `json:"protocol"`
 	AllowedRoutes *struct {
 		Namespaces *struct {
 			From     *string               `json:"from,omitempty"`

@@ -64,6 +64,9 @@ type Result struct {
 	Snapshot *diagnose.Snapshot
 	// Lists are the LISTs made, one per kind, namespace and selector, in the order of kinds().
 	Lists []List
+	// Notes say what was read only in part, though no check misses it (the providers'
+	// controllers in other namespaces, when only the scope's may be listed).
+	Notes []string
 }
 
 // Pages is the number of LIST requests made, counting each page.
@@ -114,6 +117,9 @@ func Gather(ctx context.Context, c Clients, o Options) (*Result, error) {
 		if r.unlisted != "" {
 			snap.Unlisted[ks[i].gk] = r.unlisted
 		}
+		if r.note != "" {
+			res.Notes = append(res.Notes, kindName(ks[i].gk)+": "+r.note)
+		}
 	}
 	return res, nil
 }
@@ -124,6 +130,8 @@ type kindResult struct {
 	lists   []List
 	// unlisted says why some of the kind's objects may be missing; "" when none are.
 	unlisted string
+	// note says what was read in part though no check misses it.
+	note string
 }
 
 // UnlistedText describes the kinds not fully listed, one line each, sorted: what a command tells

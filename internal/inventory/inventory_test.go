@@ -186,7 +186,7 @@ func TestSnapshot(t *testing.T) {
 
 // A user who may not list some kinds gets them in Unlisted with the API server's reason, and no
 // finding claims their objects are missing; one who may list Deployments only in its namespace
-// still sees those, and is told the view is partial.
+// still sees those, and a note says the providers' controllers elsewhere were not read.
 func TestForbidden(t *testing.T) {
 	ns := "rbac"
 	apply(t, rbacFixture(ns))
@@ -195,14 +195,15 @@ func TestForbidden(t *testing.T) {
 		t.Fatal(err)
 	}
 	apply(t, standin.Reader("reader", ns, "pods"))
-	s := gather(t, user.Config(), inventory.Options{Scope: inventory.Scope{Namespace: ns}}).Snapshot
+	res := gather(t, user.Config(), inventory.Options{Scope: inventory.Scope{Namespace: ns}})
+	s := res.Snapshot
 	pods := s.Unlisted[schema.GroupKind{Kind: "Pod"}]
 	if !strings.Contains(pods, "forbidden") || !strings.Contains(pods, `"reader"`) {
 		t.Errorf("pods: %q", pods)
 	}
-	deps := s.Unlisted[schema.GroupKind{Group: "apps", Kind: "Deployment"}]
-	if !strings.HasPrefix(deps, "listed only in namespace rbac, since ") {
-		t.Errorf("deployments: %q", deps)
+	if deps, ok := s.Unlisted[schema.GroupKind{Group: "apps", Kind: "Deployment"}]; ok || len(res.Notes) != 1 ||
+		!strings.HasPrefix(res.Notes[0], "Deployment (apps): listed only in namespace rbac, since ") {
+		t.Errorf("deployments: Unlisted %q, notes %q", deps, res.Notes)
 	}
 	if !slices.ContainsFunc(s.Objects, func(u *unstructured.Unstructured) bool { return u.GetKind() == "Deployment" && u.GetName() == "vllm" }) {
 		t.Error("the Deployment in the user's namespace is missing")

@@ -34,6 +34,10 @@ type kind struct {
 	keep func(u *unstructured.Unstructured, s Scope) bool
 	// slim drops what no analyzer reads, to hold less.
 	slim func(u *unstructured.Unstructured)
+	// outsideOptional says a kind listed everywhere is complete enough in the scope's namespace:
+	// no check claims its objects elsewhere are missing, so failing to list them there is a
+	// note, not an Unlisted kind.
+	outsideOptional bool
 }
 
 func gk(group, k string) schema.GroupKind { return schema.GroupKind{Group: group, Kind: k} }
@@ -49,7 +53,7 @@ func kinds() []kind {
 		{gk: gk(gatewayGroup, "ReferenceGrant"), resource: "referencegrants", where: everywhere},
 		// Deployments in every namespace for the providers' controllers and body routers, which run
 		// in their own namespaces (istio-system, agentgateway-system, nginx-gateway, ...).
-		{gk: gk("apps", "Deployment"), resource: "deployments", where: everywhere, keep: inScopeOrClusterWide},
+		{gk: gk("apps", "Deployment"), resource: "deployments", where: everywhere, keep: inScopeOrClusterWide, outsideOptional: true},
 		{gk: gk(gatewayGroup, "HTTPRoute"), resource: "httproutes", where: scoped},
 		{gk: gk(gatewayGroup, "GRPCRoute"), resource: "grpcroutes", where: scoped},
 		{gk: gk("inference.networking.k8s.io", "InferencePool"), resource: "inferencepools", where: scoped},

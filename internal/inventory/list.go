@@ -81,8 +81,13 @@ func listKind(ctx context.Context, dyn dynamic.Interface, served *servedAPIs, k 
 			first := r
 			r = listIn(ctx, ri, o.Scope.Namespace, k, o)
 			r.lists = append(first.lists, r.lists...)
-			if r.unlisted == "" {
-				r.unlisted = fmt.Sprintf("listed only in namespace %s, since %s", o.Scope.Namespace, first.unlisted)
+			partial := fmt.Sprintf("listed only in namespace %s, since %s", o.Scope.Namespace, first.unlisted)
+			switch {
+			case r.unlisted != "":
+			case k.outsideOptional:
+				r.note = partial
+			default:
+				r.unlisted = partial
 			}
 		}
 	}

@@ -44,6 +44,9 @@ func GatherLive(ctx context.Context, o *Options) (*diag.Snapshot, string, error)
 	for _, line := range inventory.UnlistedText(snap) {
 		fmt.Fprintf(o.IO.ErrOut, "Not listed, so checks that need it did not run: %s\n", line)
 	}
+	for _, line := range res.Notes {
+		fmt.Fprintf(o.IO.ErrOut, "Read in part: %s\n", line)
+	}
 	return snap, what, nil
 }
 
