@@ -76,9 +76,10 @@ func (s *Snapshot) listed(gk schema.GroupKind) bool {
 	return s.Live && !failed
 }
 
-// listedIn reports whether every object of kind gk in namespace ns is in the snapshot.
+// listedIn reports whether every object of kind gk in namespace ns ("" for a cluster-scoped
+// kind) is in the snapshot.
 func (s *Snapshot) listedIn(gk schema.GroupKind, ns string) bool {
-	return s.listed(gk) && (s.inScope(ns) || listedEverywhere[gk])
+	return s.listed(gk) && (ns == "" || s.inScope(ns) || listedEverywhere[gk])
 }
 
 // listedEverywhere are the namespaced kinds a live gatherer lists in all namespaces whatever the

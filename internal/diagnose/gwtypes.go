@@ -74,8 +74,10 @@ type gatewayObj struct {
 		Listeners        []listener `json:"listeners,omitempty"`
 	} `json:"spec"`
 	Status struct {
-		Addresses  []struct{ Value string } `json:"addresses,omitempty"`
-		Conditions []metav1.Condition       `json:"conditions,omitempty"`
+		Addresses []struct {
+			Value string `json:"value"`
+		} `json:"addresses,omitempty"`
+		Conditions []metav1.Condition `json:"conditions,omitempty"`
 	} `json:"status"`
 }
 

@@ -96,6 +96,8 @@ type Listener struct {
 type PodPath struct {
 	Pod           *corev1.Pod
 	Model, Engine string
+	// Args is the command line of its model server container (the one declaring a target port).
+	Args []string
 }
 
 // BodyRouter is a body based router's Deployment and the headers it sets.
@@ -140,7 +142,7 @@ func (s *Snapshot) poolPath(p *pool) PoolPath {
 	for _, w := range s.poolPods(p) {
 		if w.pod != nil {
 			c := mainContainer(w, p.Spec.TargetPorts)
-			pp.Pods = append(pp.Pods, PodPath{Pod: w.pod, Model: modelOf(c), Engine: engineOf(c)})
+			pp.Pods = append(pp.Pods, PodPath{Pod: w.pod, Model: modelOf(c), Engine: engineOf(c), Args: command(c)})
 		}
 	}
 	for _, br := range ix.bodyRouters() {
@@ -210,3 +212,18 @@ func (s *Snapshot) ListedIn(gk schema.GroupKind, ns string) bool { return s.list
 
 // CRDs are the CustomResourceDefinitions in the snapshot, by name.
 func (s *Snapshot) CRDs() map[string]*unstructured.Unstructured { return s.index().crds }
+
+// FlagValue is the last value a command line gives flag name (--name=v, --name v, -name=v or
+// -name v, as Go's flag packages take them); found says whether the flag appears at all.
+func FlagValue(args []string, name string) (value string, found bool) { return flagValue(args, name) }
+
+// PickerArgs is the command line of the endpoint picker's container in d: the one with a
+// --pool-name; nil when none has.
+func PickerArgs(d *appsv1.Deployment) []string {
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if _, ok := flagValue(command(c), "pool-name"); ok {
+			return command(c)
+		}
+	}
+	return nil
+}

@@ -38,19 +38,7 @@ func ctx(t *testing.T) context.Context {
 // removes them when the test ends.
 func apply(t *testing.T, objs []*unstructured.Unstructured) {
 	t.Helper()
-	c, err := standin.New(bed.Config, standin.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := c.Apply(ctx(t), objs)
-	t.Cleanup(func() {
-		if err := c.Delete(context.Background(), a); err != nil {
-			t.Errorf("cleaning up: %v", err)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	standin.ApplyT(t, bed.Config, standin.Options{}, objs)
 }
 
 func load(t *testing.T, paths ...string) []*unstructured.Unstructured {

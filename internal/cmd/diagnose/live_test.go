@@ -1,15 +1,12 @@
 package diagnose
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -48,30 +45,7 @@ func tryApply(t *testing.T, paths ...string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tryApplyObjects(t, objs)
-}
-
-func applyObjects(t *testing.T, objs []*unstructured.Unstructured) {
-	t.Helper()
-	if err := tryApplyObjects(t, objs); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func tryApplyObjects(t *testing.T, objs []*unstructured.Unstructured) error {
-	t.Helper()
-	c, err := standin.New(bed.Config, standin.Options{SkipUnserved: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	a, err := c.Apply(ctx, objs)
-	t.Cleanup(func() {
-		if err := c.Delete(context.Background(), a); err != nil {
-			t.Errorf("cleaning up: %v", err)
-		}
-	})
+	_, err = standin.TryApplyT(t, bed.Config, standin.Options{SkipUnserved: true}, objs)
 	return err
 }
 
@@ -222,7 +196,7 @@ func TestLiveForbidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applyObjects(t, standin.Reader("no-pods", "", "pods"))
+	standin.ApplyT(t, bed.Config, standin.Options{}, standin.Reader("no-pods", "", "pods"))
 	stdout, stderr, _, _ := runLive(t, user.Config())
 	if !strings.Contains(stderr, `Not listed, so checks that need it did not run: Pod: pods is forbidden: User "no-pods" cannot list resource "pods"`) ||
 		strings.Contains(stdout, "IGW1101") || strings.Contains(stdout, "IGW1118") {

@@ -9,6 +9,7 @@ import (
 	"github.com/igw-dev/igw/internal/cmd/install"
 	"github.com/igw-dev/igw/internal/cmd/uninstall"
 	"github.com/igw-dev/igw/internal/cmd/validate"
+	"github.com/igw-dev/igw/internal/cmd/verify"
 	"github.com/igw-dev/igw/internal/cmd/version"
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/kube"
@@ -36,6 +37,6 @@ diagnoses problems, and shows live model-server state.`,
 	kubeFlags.AddFlags(cmd.PersistentFlags())
 	f := cmdutil.NewFactory(io, kubeFlags)
 	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f), convert.NewCmd(f, nil),
-		validate.NewCmd(f, nil), diagnose.NewCmd(f, nil))
+		validate.NewCmd(f, nil), diagnose.NewCmd(f, nil), verify.NewCmd(f, nil))
 	return cmd
 }

@@ -33,6 +33,7 @@ func commands() []command {
 		{path: "convert"},
 		{path: "validate", output: true},
 		{path: "diagnose", output: true},
+		{path: "verify", output: true},
 	}
 }
 

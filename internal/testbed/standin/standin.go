@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -335,4 +337,33 @@ func object(apiVersion, kind, ns, name string) *unstructured.Unstructured {
 	u.SetNamespace(ns)
 	u.SetName(name)
 	return u
+}
+
+// ApplyT applies objs for a test with New(cfg, o) and deletes them when the test ends; a
+// failure to apply fails the test.
+func ApplyT(t testing.TB, cfg *rest.Config, o Options, objs []*unstructured.Unstructured) *Applied {
+	t.Helper()
+	a, err := TryApplyT(t, cfg, o, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TryApplyT is ApplyT returning Apply's error instead of failing the test.
+func TryApplyT(t testing.TB, cfg *rest.Config, o Options, objs []*unstructured.Unstructured) (*Applied, error) {
+	t.Helper()
+	c, err := New(cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	a, err := c.Apply(ctx, objs)
+	t.Cleanup(func() {
+		if err := c.Delete(context.Background(), a); err != nil {
+			t.Errorf("cleaning up: %v", err)
+		}
+	})
+	return a, err
 }

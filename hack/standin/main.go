@@ -1,0 +1,71 @@
+// Command standin puts objects on a cluster without controllers (the project's test bed) the
+// way they look on a working one: it creates them, then writes what the missing controllers
+// would (Gateway, route and pool conditions, Deployment replicas, pods Running and Ready with an
+// IP, EndpointSlices), with internal/testbed/standin. For trying igwctl diagnose and verify by
+// hand, and for the README's examples:
+//
+//	eval "$(hack/testbed.sh start)"
+//	bin/igwctl install crds && kubectl apply -f testdata/crds/standins.yaml
+//	go run ./hack/standin -f testdata/diagnose/ok/istio -pod-ip 192.0.2.2 -serve 192.0.2.2:8000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"strings"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/igw-dev/igw/internal/testbed/standin"
+)
+
+func main() {
+	var files multi
+	flag.Var(&files, "f", "file or directory of objects to apply (repeatable)")
+	podIP := flag.String("pod-ip", "", "the IP of every pod (say, this machine's, for the API server's pod proxy to reach -serve)")
+	gwAddr := flag.String("gateway-address", "", "the address written in each Gateway's status (default 10.96.0.100)")
+	serve := flag.String("serve", "", "after applying, serve a stand-in vLLM model server on HOST:PORT until interrupted")
+	flag.Parse()
+	switch {
+	case len(files) == 0 && *serve == "":
+		log.Fatal("name the objects to apply with -f, or a model server to run with -serve")
+	case len(files) > 0:
+		apply(files, *podIP, *gwAddr)
+	}
+	if *serve != "" {
+		log.Fatal(http.ListenAndServe(*serve, standin.ModelServer(standin.VLLMMetrics)))
+	}
+}
+
+func apply(files []string, podIP, gwAddr string) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	objs, err := standin.Load(files...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	o := standin.Options{GatewayAddress: gwAddr, SkipUnserved: true}
+	if podIP != "" {
+		o.PodIP = func(string, string) string { return podIP }
+	}
+	c, err := standin.New(cfg, o)
+	if err != nil {
+		log.Fatal(err)
+	}
+	a, err := c.Apply(context.Background(), objs)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("applied %d objects (%d skipped: kind not served)\n", len(a.Objects), len(a.Skipped))
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
