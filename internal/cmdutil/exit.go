@@ -41,3 +41,12 @@ func Silent(err error) bool {
 	var e *ExitError
 	return errors.As(err, &e) && e.Err == nil
 }
+
+// WithCode wraps err in an ExitError with code, for a command whose exit status says why it
+// failed; nil stays nil.
+func WithCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: code, Err: err}
+}

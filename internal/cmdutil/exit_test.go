@@ -19,6 +19,8 @@ func TestExitCode(t *testing.T) {
 		{&ExitError{Code: 2}, 2, true, "exit status 2"},
 		{&ExitError{Code: 3, Err: plain}, 3, false, "boom"},
 		{fmt.Errorf("wrapped: %w", &ExitError{Code: 3, Err: plain}), 3, false, "wrapped: boom"},
+		{WithCode(3, plain), 3, false, "boom"},
+		{WithCode(3, nil), 0, false, ""},
 	} {
 		if got := ExitCode(tc.err); got != tc.code {
 			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.code)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	diag "github.com/igw-dev/igw/internal/diagnose"
-	"github.com/igw-dev/igw/internal/inventory"
 	"github.com/igw-dev/igw/internal/kube"
 )
 
@@ -61,8 +60,6 @@ type Options struct {
 
 	// Gather reads the snapshot; nil reads the cluster, Files, or both.
 	Gather Gatherer
-
-	clients inventory.Clients
 }
 
 // NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
@@ -131,12 +128,7 @@ Warning finding and --fail-on is warning, 3 when the analysis could not run.`,
 }
 
 // cannot marks err as "the analysis could not run" (exit 3).
-func cannot(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &cmdutil.ExitError{Code: exitCannot, Err: err}
-}
+func cannot(err error) error { return cmdutil.WithCode(exitCannot, err) }
 
 // prepare checks what the flags alone cannot: --cluster needs files, and the --suppress values.
 func (o *Options) prepare(cmd *cobra.Command) error {

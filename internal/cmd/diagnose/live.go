@@ -6,7 +6,6 @@ import (
 
 	diag "github.com/igw-dev/igw/internal/diagnose"
 	"github.com/igw-dev/igw/internal/inventory"
-	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/manifest"
 )
 
@@ -20,14 +19,14 @@ func (o *Options) live() bool {
 // over it as kubectl apply -f would leave them. Kinds it could not list are named on stderr:
 // the checks that need them stay silent.
 func GatherLive(ctx context.Context, o *Options) (*diag.Snapshot, string, error) {
-	scope, err := o.scope()
+	if o.Kube == nil {
+		return nil, "", fmt.Errorf("no cluster to read: diagnose files offline with -f FILE")
+	}
+	scope, err := inventory.ScopeOf(o.Kube, o.AllNamespaces, o.Namespace)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := kube.Ping(ctx, o.Kube); err != nil {
-		return nil, "", err
-	}
-	res, err := inventory.Gather(ctx, o.clients, inventory.Options{Scope: scope})
+	res, err := inventory.Read(ctx, o.Kube, scope)
 	if err != nil {
 		return nil, "", err
 	}
@@ -41,39 +40,8 @@ func GatherLive(ctx context.Context, o *Options) (*diag.Snapshot, string, error)
 		snap = diag.Overlay(snap, objs, o.namespaceOr(scope))
 		what = fmt.Sprintf("%s from the cluster (%s) and %s from files", plural(len(res.Snapshot.Objects), "object"), scope, plural(len(objs), "object"))
 	}
-	for _, line := range inventory.UnlistedText(snap) {
-		fmt.Fprintf(o.IO.ErrOut, "Not listed, so checks that need it did not run: %s\n", line)
-	}
-	for _, line := range res.Notes {
-		fmt.Fprintf(o.IO.ErrOut, "Read in part: %s\n", line)
-	}
+	res.WriteGaps(o.IO.ErrOut, "checks")
 	return snap, what, nil
-}
-
-// scope is -A, else -n, else the kubeconfig context's namespace; it also builds the clients.
-func (o *Options) scope() (inventory.Scope, error) {
-	if o.Kube == nil {
-		return inventory.Scope{}, fmt.Errorf("no cluster to read: diagnose files offline with -f FILE")
-	}
-	dyn, err := o.Kube.Dynamic()
-	if err != nil {
-		return inventory.Scope{}, err
-	}
-	disc, err := o.Kube.Discovery()
-	if err != nil {
-		return inventory.Scope{}, err
-	}
-	o.clients = inventory.Clients{Dynamic: dyn, Discovery: disc}
-	if o.AllNamespaces {
-		return inventory.Scope{All: true}, nil
-	}
-	ns := o.Namespace
-	if ns == "" {
-		if ns, err = o.Kube.Namespace(); err != nil {
-			return inventory.Scope{}, err
-		}
-	}
-	return inventory.Scope{Namespace: ns}, nil
 }
 
 // namespaceOr is where file objects without a namespace go: -n, else the scope's namespace.

@@ -10,11 +10,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	diag "github.com/igw-dev/igw/internal/diagnose"
 	cases "github.com/igw-dev/igw/internal/diagnose/corpus"
-	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/testbed"
 	"github.com/igw-dev/igw/internal/testbed/standin"
 )
@@ -49,15 +47,10 @@ func tryApply(t *testing.T, paths ...string) error {
 	return err
 }
 
-// runLive runs `igwctl diagnose args...` against cfg with kubectl's connection flags, as the root
-// command has them, in the context namespace "default".
+// runLive runs `igwctl diagnose args...` against cfg, as the root command runs it.
 func runLive(t testing.TB, cfg *rest.Config, args ...string) (stdout, stderr string, code int, err error) {
 	t.Helper()
-	f, out, errOut := cmdtest.Factory(cfg, "default")
-	cmd := NewCmd(f, nil)
-	kube.NewConfigFlags().AddFlags(cmd.PersistentFlags())
-	err = cmdtest.Execute(cmd, f.IO, args...)
-	return out.String(), errOut.String(), cmdutil.ExitCode(err), err
+	return cmdtest.RunAsRoot(t, NewCmd, nil, cfg, args...)
 }
 
 // Every correct setup, applied and given the statuses its controllers write, is clean live too:

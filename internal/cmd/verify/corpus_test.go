@@ -8,11 +8,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	diag "github.com/igw-dev/igw/internal/diagnose"
 	"github.com/igw-dev/igw/internal/diagnose/corpus"
-	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/requestpath"
 	"github.com/igw-dev/igw/internal/testbed/standin"
 )
@@ -39,17 +37,14 @@ func runCorpus(t *testing.T, paths ...string) (requestpath.Report, string) {
 	if _, err := standin.TryApplyT(t, bed.Config, standin.Options{SkipUnserved: true}, objs); err != nil {
 		t.Skipf("the API server refuses the case: %v", err)
 	}
-	f, out, _ := cmdtest.Factory(bed.Config, "default")
-	cmd := NewCmd(f, func(ctx context.Context, o *Options) error {
+	stdout, _, code, err := cmdtest.RunAsRoot(t, NewCmd, func(ctx context.Context, o *Options) error {
 		o.Pods = vllmPods{}
 		return Run(ctx, o)
-	})
-	kube.NewConfigFlags().AddFlags(cmd.PersistentFlags())
-	err = cmdtest.Execute(cmd, f.IO, "-A", "-o", "json")
-	if code := cmdutil.ExitCode(err); code == 3 {
+	}, bed.Config, "-A", "-o", "json")
+	if code == 3 {
 		t.Fatal(err)
 	}
-	r := decode(t, out.String())
+	r := decode(t, stdout)
 	var b strings.Builder
 	r.WriteText(&b)
 	return r, b.String()

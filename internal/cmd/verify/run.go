@@ -9,7 +9,6 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/inventory"
-	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/requestpath"
 )
 
@@ -51,35 +50,15 @@ func what(r *requestpath.Report, scope string) string {
 
 // gather reads the snapshot of the scope with one LIST per kind.
 func (o *Options) gather(ctx context.Context) (requestpath.Input, error) {
-	if o.Kube == nil {
-		return requestpath.Input{}, fmt.Errorf("no cluster to verify")
-	}
-	scope := inventory.Scope{All: o.AllNamespaces, Namespace: o.Namespace}
-	if !scope.All && scope.Namespace == "" {
-		ns, err := o.Kube.Namespace()
-		if err != nil {
-			return requestpath.Input{}, err
-		}
-		scope.Namespace = ns
-	}
-	if err := kube.Ping(ctx, o.Kube); err != nil {
-		return requestpath.Input{}, err
-	}
-	dyn, err := o.Kube.Dynamic()
+	scope, err := inventory.ScopeOf(o.Kube, o.AllNamespaces, o.Namespace)
 	if err != nil {
 		return requestpath.Input{}, err
 	}
-	disc, err := o.Kube.Discovery()
+	res, err := inventory.Read(ctx, o.Kube, scope)
 	if err != nil {
 		return requestpath.Input{}, err
 	}
-	res, err := inventory.Gather(ctx, inventory.Clients{Dynamic: dyn, Discovery: disc}, inventory.Options{Scope: scope})
-	if err != nil {
-		return requestpath.Input{}, err
-	}
-	for _, line := range inventory.UnlistedText(res.Snapshot) {
-		fmt.Fprintf(o.IO.ErrOut, "Not listed, so steps that need it did not run: %s\n", line)
-	}
+	res.WriteGaps(o.IO.ErrOut, "steps")
 	in := requestpath.Input{Snapshot: res.Snapshot, Name: o.Pool, Scope: scope.String(), Pods: o.Pods}
 	if !scope.All {
 		in.Namespace = scope.Namespace

@@ -102,12 +102,7 @@ LIST per kind. Exit status: 0 when no step failed, 1 when one did, 3 when verify
 }
 
 // cannot marks err as "verify could not run" (exit 3).
-func cannot(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &cmdutil.ExitError{Code: exitCannot, Err: err}
-}
+func cannot(err error) error { return cmdutil.WithCode(exitCannot, err) }
 
 // prepare reads POOL and -n.
 func (o *Options) prepare(cmd *cobra.Command, args []string) error {

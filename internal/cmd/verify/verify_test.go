@@ -13,9 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 
-	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
-	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/requestpath"
 	"github.com/igw-dev/igw/internal/testbed"
 	"github.com/igw-dev/igw/internal/testbed/standin"
@@ -126,14 +124,10 @@ func (f fixture) apply(t *testing.T, ip string) {
 	standin.ApplyT(t, bed.Config, standin.Options{PodIP: func(string, string) string { return ip }, GatewayAddress: "127.0.0.1"}, f.objects())
 }
 
-// run runs `igwctl verify args...` against cfg with kubectl's connection flags.
+// run runs `igwctl verify args...` against cfg, as the root command runs it.
 func run(t *testing.T, cfg *rest.Config, args ...string) (stdout, stderr string, code int, err error) {
 	t.Helper()
-	f, out, errOut := cmdtest.Factory(cfg, "default")
-	cmd := NewCmd(f, nil)
-	kube.NewConfigFlags().AddFlags(cmd.PersistentFlags())
-	err = cmdtest.Execute(cmd, f.IO, args...)
-	return out.String(), errOut.String(), cmdutil.ExitCode(err), err
+	return cmdtest.RunAsRoot(t, NewCmd, nil, cfg, args...)
 }
 
 func decode(t *testing.T, stdout string) requestpath.Report {

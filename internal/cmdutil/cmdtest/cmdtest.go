@@ -80,3 +80,16 @@ func Contains(t *testing.T, what, s string, wants ...string) {
 		}
 	}
 }
+
+// RunAsRoot runs a command line against cfg, in the context namespace "default", as igwctl's
+// root runs it: with kubectl's connection flags (-n, --context, ...) that the root gives every
+// command. hook, when not nil, replaces the command's Run. It returns the exit status igwctl
+// would exit with, and the error.
+func RunAsRoot[O any](t testing.TB, newCmd NewCmd[O], hook cmdutil.RunFunc[O], cfg *rest.Config, args ...string) (stdout, stderr string, code int, err error) {
+	t.Helper()
+	f, out, errOut := Factory(cfg, "default")
+	cmd := newCmd(f, hook)
+	kube.NewConfigFlags().AddFlags(cmd.PersistentFlags())
+	err = Execute(cmd, f.IO, args...)
+	return out.String(), errOut.String(), cmdutil.ExitCode(err), err
+}
