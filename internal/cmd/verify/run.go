@@ -59,7 +59,7 @@ func (o *Options) gather(ctx context.Context) (requestpath.Input, error) {
 		return requestpath.Input{}, err
 	}
 	res.WriteGaps(o.IO.ErrOut, "steps")
-	in := requestpath.Input{Snapshot: res.Snapshot, Name: o.Pool, Scope: scope.String(), Pods: o.Pods}
+	in := requestpath.Input{Snapshot: res.Snapshot, Name: o.Pool, Namespace: o.poolNamespace, Scope: scope.String(), Pods: o.Pods}
 	if !scope.All {
 		in.Namespace = scope.Namespace
 	}

@@ -38,6 +38,9 @@ type Options struct {
 
 	// Pods reaches the pods; nil goes through the API server's pod proxy.
 	Pods requestpath.PodGetter
+
+	// poolNamespace is the namespace POOL names, when it names one.
+	poolNamespace string
 }
 
 // NewCmd returns the command; hook, when not nil, replaces Run.
@@ -120,7 +123,7 @@ func (o *Options) prepare(cmd *cobra.Command, args []string) error {
 		if ns == "" || name == "" || strings.Contains(name, "/") {
 			return fmt.Errorf("POOL %q: write NAME or NAMESPACE/NAME", o.Pool)
 		}
-		o.Namespace, o.Pool = ns, name
+		o.Namespace, o.Pool, o.poolNamespace = ns, name, ns
 	}
 	return nil
 }

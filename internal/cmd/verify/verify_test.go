@@ -10,10 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 
+	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
+	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/requestpath"
 	"github.com/igw-dev/igw/internal/testbed"
 	"github.com/igw-dev/igw/internal/testbed/standin"
@@ -173,5 +176,37 @@ func golden(t *testing.T, name, got string, replace ...string) {
 	}
 	if got != string(want) {
 		t.Errorf("stdout differs from %s (-update rewrites it):\n%s", path, got)
+	}
+}
+
+// POOL is NAME or NAMESPACE/NAME; --address goes with --probe.
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args            []string
+		pool, ns, polNS string
+		all, probe      bool
+		err             string
+	}{
+		{args: []string{}},
+		{args: []string{"p", "-n", "llm"}, pool: "p", ns: "llm"},
+		{args: []string{"llm/p", "-A"}, pool: "p", ns: "llm", polNS: "llm", all: true},
+		{args: []string{"p", "--probe", "--address", "localhost:8080"}, pool: "p", probe: true},
+		{args: []string{"a/b/c"}, err: `POOL "a/b/c": write NAME or NAMESPACE/NAME`},
+		{args: []string{"--address", "localhost:8080"}, err: "--address is where --probe sends its requests"},
+		{args: []string{"a", "b"}, err: "accepts at most 1 arg"},
+	} {
+		o, err := cmdtest.Parse(t, func(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
+			cmd := NewCmd(f, hook)
+			kube.NewConfigFlags().AddFlags(cmd.PersistentFlags())
+			return cmd
+		}, tc.args...)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || cmdutil.ExitCode(err) != 3 {
+				t.Errorf("%q: %v, want %q and exit 3", tc.args, err, tc.err)
+			}
+		case err != nil || o.Pool != tc.pool || o.Namespace != tc.ns || o.poolNamespace != tc.polNS || o.AllNamespaces != tc.all || o.Probe != tc.probe:
+			t.Errorf("%q: %+v %v", tc.args, o, err)
+		}
 	}
 }
