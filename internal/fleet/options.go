@@ -1,0 +1,48 @@
+package fleet
+
+import "time"
+
+// Reach is how scrapes get to a pod's metrics port.
+type Reach string
+
+const (
+	// PodProxy goes through the API server's pods/proxy subresource: a laptop with a
+	// kubeconfig and RBAC for pods/proxy is enough.
+	PodProxy Reach = "pod-proxy"
+	// Direct dials pod IPs, for a machine on the cluster network.
+	Direct Reach = "direct"
+	// PortForward opens a port-forward per pod through the API server and the kubelet.
+	PortForward Reach = "port-forward"
+)
+
+// Options say what to watch and how; the zero value of each field means its default.
+type Options struct {
+	// Pool is a pool name, or "" for every pool in scope.
+	Pool string
+	// Namespace is the namespace to watch; AllNamespaces watches all of them.
+	Namespace     string
+	AllNamespaces bool
+
+	// Interval between refreshes (default 1s).
+	Interval time.Duration
+	// Timeout bounds one pod's scrape (default: the interval, at most 5s).
+	Timeout time.Duration
+	// Concurrency bounds scrapes in flight (default 32).
+	Concurrency int
+	// History is the number of samples kept per pod (default 120).
+	History int
+
+	Reach Reach
+	// MetricsPort and MetricsPath override the pool's first target port and /metrics.
+	MetricsPort int32
+	MetricsPath string
+
+	// Engine forces every pod's metrics dialect ("" detects it: pod label, then metric
+	// names); Metrics override single protocol metrics by the picker's flag names
+	// (total-queued-requests-metric, ...), name or name{label=value}.
+	Engine  string
+	Metrics map[string]string
+
+	// Picker reads each pool's endpoint picker metrics too (default on through NoPicker).
+	NoPicker bool
+}
