@@ -141,11 +141,13 @@ meaning forever; new problems get new codes. **Error**: requests fail or are mis
 **Warning**: it works now, but probably not as meant. Silence one finding with
 ` + "`--suppress CODE=Kind/namespace/name`" + ` (` + "`*`" + ` matches any object).
 
-The same analyzers read objects from files (` + "`-f`" + `, offline) and, later, objects listed from a
-cluster. Offline, an object that is not in the files may exist elsewhere, so an analyzer that
-needs to know something is missing decides only when the files hold objects of that kind; each
-code below says when it applies. Status-based findings read ` + "`status`" + `, so offline they come
-from objects saved with ` + "`kubectl get -o yaml`" + `.
+The same analyzers read objects from files (` + "`-f`" + `, offline) and objects listed from a
+cluster (` + "`-n`" + `, ` + "`-A`" + `, or ` + "`-f`" + ` with ` + "`--cluster`" + `), so a code means the same thing in both.
+Offline, an object that is not in the files may exist elsewhere, so an analyzer that needs to
+know something is missing decides only when the files hold objects of that kind; each code
+below says when it applies. Live, the same holds for kinds and namespaces igwctl could not
+list. Status-based findings read ` + "`status`" + `, so offline they come from objects saved with
+` + "`kubectl get -o yaml`" + `.
 
 | code | severity | finding |
 |---|---|---|
