@@ -91,7 +91,9 @@ func Check(f Families, p Protocol, loraWanted bool) Result {
 	}
 	if p.LoRA != nil {
 		_, r.LoRA = f.Series(*p.LoRA)
-		r.RunningAdapters = newestAdapters(f, *p.LoRA)
+		if info := NewestLoRA(f, *p.LoRA); info != nil && len(info.Running) > 0 {
+			r.RunningAdapters = info.Running
+		}
 		if !r.LoRA && loraWanted {
 			r.Missing = append(r.Missing, *p.LoRA)
 		}
@@ -113,27 +115,6 @@ func maxOf(v []float64) float64 {
 		m = math.Max(m, x)
 	}
 	return m
-}
-
-// newestAdapters reads running_lora_adapters from the LoRA series with the largest value (the
-// time it was written), as the picker does.
-func newestAdapters(f Families, m Metric) []string {
-	fam := f[m.Name]
-	if fam == nil {
-		return nil
-	}
-	var best *dto.Metric
-	for _, s := range fam.GetMetric() {
-		if labelsMatch(s, m.Labels) && (best == nil || value(fam.GetType(), s) > value(fam.GetType(), best)) {
-			best = s
-		}
-	}
-	for _, l := range best.GetLabel() {
-		if l.GetName() == "running_lora_adapters" && l.GetValue() != "" {
-			return sortStrings(strings.Split(l.GetValue(), ","))
-		}
-	}
-	return nil
 }
 
 // Detect names the engine whose protocol the scrape speaks most of; false when none of them.

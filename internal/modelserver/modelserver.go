@@ -94,10 +94,31 @@ type Protocol struct {
 	OldKVCache []Metric
 	// LoRA is the adapters metric; nil when the engine has none or the picker reads none.
 	LoRA *Metric
+	// CacheInfo is the metric whose labels describe the KV cache (block size, blocks); engines
+	// that write the geometry as gauges have CacheGauges instead, by the key each is shown as.
+	CacheInfo   *Metric
+	CacheGauges map[string]Metric
+	// Counters are what rates derive from (not read by the picker).
+	Counters Counters
 }
 
-// ProtocolOf is the picker's default protocol for an engine (vLLM's for an unknown one).
+// ProtocolOf is the picker's default protocol for an engine (vLLM's for an unknown one), with
+// the counters and cache geometry the engine exposes besides.
 func ProtocolOf(e Engine) Protocol {
+	p := pickerProtocol(e)
+	p.Counters, p.CacheGauges = countersOf(p.Engine), cacheGaugesOf(p.Engine)
+	switch p.Engine {
+	case VLLM:
+		info := metric("vllm:cache_config_info")
+		p.CacheInfo = &info
+	case SGLang:
+		info := metric("sglang:cache_config_info")
+		p.CacheInfo = &info
+	}
+	return p
+}
+
+func pickerProtocol(e Engine) Protocol {
 	switch e {
 	case SGLang:
 		return Protocol{Engine: e, Waiting: metric("sglang:num_queue_reqs"), Running: metric("sglang:num_running_reqs"), KVCache: metric("sglang:token_usage")}
@@ -121,6 +142,8 @@ const (
 	FlagRunning = "total-running-requests-metric"
 	FlagKVCache = "kv-cache-usage-percentage-metric"
 	FlagLoRA    = "lora-info-metric"
+	// FlagCacheInfo names the cache info metric (llm-d-router's cache-info metric).
+	FlagCacheInfo = "cache-info-metric"
 )
 
 // Override replaces the protocol's metrics with those the picker's flags name; flag gives a
@@ -134,6 +157,13 @@ func (p Protocol) Override(flag func(name string) (string, bool)) (Protocol, err
 			}
 			*dst, p.OldKVCache = m, nil
 		}
+	}
+	if v, ok := flag(FlagCacheInfo); ok && v != "" {
+		m, err := ParseMetric(v)
+		if err != nil {
+			return p, fmt.Errorf("--%s: %w", FlagCacheInfo, err)
+		}
+		p.CacheInfo, p.CacheGauges = &m, nil
 	}
 	if v, ok := flag(FlagLoRA); ok {
 		p.LoRA = nil
