@@ -45,4 +45,33 @@ type Options struct {
 
 	// Picker reads each pool's endpoint picker metrics too (default on through NoPicker).
 	NoPicker bool
+	// PickerMetricsPort is the picker Service's metrics port (default 9090, the upstream
+	// charts' http-metrics port).
+	PickerMetricsPort int32
+}
+
+// withDefaults fills in the zero fields.
+func (o Options) withDefaults() Options {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = min(o.Interval, 5*time.Second)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
+	if o.History <= 0 {
+		o.History = 120
+	}
+	if o.Reach == "" {
+		o.Reach = PodProxy
+	}
+	if o.MetricsPath == "" {
+		o.MetricsPath = "/metrics"
+	}
+	if o.PickerMetricsPort == 0 {
+		o.PickerMetricsPort = 9090
+	}
+	return o
 }

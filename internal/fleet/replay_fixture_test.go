@@ -43,6 +43,12 @@ func wave(base, amp, period float64, phase int) func(int) float64 {
 	}
 }
 
+// count is wave for a number of requests, which is whole.
+func count(base, amp, period float64, phase int) func(int) float64 {
+	w := wave(base, amp, period, phase)
+	return func(i int) float64 { return math.Round(w(i)) }
+}
+
 func steps(values ...float64) func(int) float64 {
 	return func(i int) float64 { return values[i%len(values)] }
 }
@@ -51,17 +57,17 @@ func qwenPods() []fixturePod {
 	vllmCache := map[string]string{"block_size": "16", "num_gpu_blocks": "27840"}
 	return []fixturePod{
 		{name: "vllm-qwen-7c9f8d6b5-2xkqp", node: "gpu-node-a1", ip: "10.244.1.17", engine: "vllm", from: "label", ready: true,
-			kv: wave(0.42, 0.12, 20, 0), waiting: steps(0, 0, 0, 1, 0, 0, 0, 0), running: wave(4, 2, 10, 0), kvMetric: "vllm:kv_cache_usage_perc",
+			kv: wave(0.42, 0.12, 20, 0), waiting: steps(0, 0, 0, 1, 0, 0, 0, 0), running: count(4, 2, 10, 0), kvMetric: "vllm:kv_cache_usage_perc",
 			lora: func(i int) *LoRA {
 				return &LoRA{Running: []string{"sql-lora"}, Waiting: []string{}, Max: 2}
 			}, cacheConfig: vllmCache},
 		{name: "vllm-qwen-7c9f8d6b5-8hz4m", node: "gpu-node-a2", ip: "10.244.2.9", engine: "vllm", from: "label", ready: true,
-			kv: wave(0.76, 0.08, 16, 3), waiting: steps(1, 2, 2, 3, 2, 1), running: wave(8, 1, 8, 0), kvMetric: "vllm:gpu_cache_usage_perc",
+			kv: wave(0.76, 0.08, 16, 3), waiting: steps(1, 2, 2, 3, 2, 1), running: count(8, 1, 8, 0), kvMetric: "vllm:gpu_cache_usage_perc",
 			lora: func(i int) *LoRA {
 				return &LoRA{Running: []string{"sql-lora", "tweet-lora"}, Waiting: []string{"chat-lora"}, Max: 2}
 			}, cacheConfig: vllmCache},
 		{name: "vllm-qwen-7c9f8d6b5-fw7tn", node: "gpu-node-b1", ip: "10.244.3.4", engine: "vllm", from: "metrics", ready: true,
-			kv: wave(0.93, 0.04, 12, 5), waiting: wave(7, 3, 12, 0), running: steps(16), kvMetric: "vllm:kv_cache_usage_perc",
+			kv: wave(0.93, 0.04, 12, 5), waiting: count(7, 3, 12, 0), running: steps(16), kvMetric: "vllm:kv_cache_usage_perc",
 			lora: func(i int) *LoRA { return nil }, cacheConfig: vllmCache},
 		{name: "vllm-qwen-7c9f8d6b5-q9d2l", node: "gpu-node-b2", ip: "10.244.4.12", engine: "vllm", from: "label", ready: false,
 			kv: wave(0.2, 0.05, 10, 0), waiting: steps(0), running: steps(1), kvMetric: "vllm:kv_cache_usage_perc",
@@ -73,10 +79,10 @@ func qwenPods() []fixturePod {
 func llamaPods() []fixturePod {
 	return []fixturePod{
 		{name: "sglang-llama-0", node: "gpu-node-c1", ip: "10.244.5.3", engine: "sglang", from: "label", ready: true,
-			kv: wave(0.31, 0.1, 25, 0), waiting: steps(0), running: wave(3, 2, 9, 1), kvMetric: "sglang:token_usage",
+			kv: wave(0.31, 0.1, 25, 0), waiting: steps(0), running: count(3, 2, 9, 1), kvMetric: "sglang:token_usage",
 			lora: func(int) *LoRA { return nil }, cacheConfig: map[string]string{"page_size": "1", "num_pages": "412000"}},
 		{name: "sglang-llama-1", node: "gpu-node-c2", ip: "10.244.5.8", engine: "sglang", from: "label", ready: true,
-			kv: wave(0.55, 0.1, 25, 7), waiting: steps(0, 0, 1, 0), running: wave(5, 2, 9, 4), kvMetric: "sglang:token_usage",
+			kv: wave(0.55, 0.1, 25, 7), waiting: steps(0, 0, 1, 0), running: count(5, 2, 9, 4), kvMetric: "sglang:token_usage",
 			lora: func(int) *LoRA { return nil }, missing: []string{"sglang:cache_config_info"}},
 	}
 }
