@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +26,7 @@ type Target struct {
 	EngineFrom string
 }
 
-func (t *Target) key() string { return t.Namespace + "/" + t.Name }
+func (t *Target) key() string { return t.Namespace + "/" + t.Name + ":" + strconv.Itoa(int(t.Port)) }
 
 // Getter fetches one pod's metrics page into buf, within ctx. Its errors say in a person's
 // words what went wrong (no answer, refused, RBAC, not found), since they reach the screen.
@@ -91,8 +91,8 @@ func NewScraper(g Getter, o Options) (*Scraper, error) {
 }
 
 // Refresh scrapes every target, Concurrency at a time, each within Timeout, and returns their
-// rows sorted by namespace and name. A pod that fails keeps its last good sample; pods no
-// longer among the targets are forgotten.
+// rows in the targets' order. A pod that fails keeps its last good sample; pods no longer among
+// the targets are forgotten. Each target must be a different pod or port.
 func (s *Scraper) Refresh(ctx context.Context, targets []Target) []Pod {
 	states := make([]*podState, len(targets))
 	keep := make(map[string]bool, len(targets))
@@ -130,7 +130,6 @@ func (s *Scraper) Refresh(ctx context.Context, targets []Target) []Pod {
 	for i := range targets {
 		pods[i] = states[i].pod(&targets[i], now)
 	}
-	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
 	return pods
 }
 
