@@ -34,6 +34,7 @@ func commands() []command {
 		{path: "validate", output: true},
 		{path: "diagnose", output: true},
 		{path: "verify", output: true},
+		{path: "top", output: true},
 	}
 }
 
