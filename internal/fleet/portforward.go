@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/httpstream"
-	"k8s.io/client-go/rest"
+		"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // PortForwardGetter scrapes each pod through a port-forward the API server opens to its kubelet
@@ -115,7 +115,7 @@ func (g *PortForwardGetter) forwardTo(t *Target) (*forward, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &forward{ready: make(chan struct{}), done: make(chan struct{}), cancel: cancel, used: now}
-	pf, err := portforward.NewOnAddressesWithContext(ctx, dialer, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(int(t.Port))},
+	pf, err := portforward.NewOnAddressesForStreamingWithContext(ctx, dialer, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(int(t.Port))},
 		f.ready, io.Discard, &syncWriter{w: &f.errOut})
 	if err != nil {
 		cancel()
@@ -171,12 +171,12 @@ func (g *PortForwardGetter) dialer(t *Target) (httpstream.Dialer, error) {
 	if err != nil {
 		return nil, err
 	}
-	spdyDialer := spdy.NewDialer(upgrader, &http.Client{Transport: tr}, http.MethodPost, &u)
-	ws, err := portforward.NewSPDYOverWebsocketDialer(&u, g.cfg)
+	spdyDialer := spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: tr}, http.MethodPost, &u)
+	ws, err := portforward.NewSPDYOverWebsocketDialerForStreaming(&u, g.cfg)
 	if err != nil {
 		return nil, err
 	}
-	return portforward.NewFallbackDialer(ws, spdyDialer, func(err error) bool {
+	return portforward.NewFallbackDialerForStreaming(ws, spdyDialer, func(err error) bool {
 		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 	}), nil
 }

@@ -135,3 +135,17 @@ func VLLM(t testing.TB) func(n int64) string {
 		return Set(page, "vllm:num_preemptions_total", f)
 	}
 }
+
+// ServeOn is Serve on a given port, for pods that must share one (a pool's target port).
+func ServeOn(t testing.TB, ip string, port int32, page func(n int64) string) (*Pod, error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(int(port))))
+	if err != nil {
+		return nil, err
+	}
+	p := &Pod{Addr: ln.Addr().String(), IP: ip, Port: port, page: page, ln: ln}
+	p.server = &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
+	go p.server.Serve(ln)
+	t.Cleanup(p.Close)
+	return p, nil
+}
