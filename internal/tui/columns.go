@@ -55,7 +55,7 @@ func columns(pods []fleet.Pod) []column {
 		{title: "AGE", width: 5, prio: 2, right: true, cell: cellAge},
 	}
 	if anyErr {
-		cols = append(cols, column{title: "ERROR", width: 12, want: 400, flex: true, prio: 2, cell: cellError})
+		cols = append(cols, column{title: "ERROR", width: 20, want: 400, flex: true, prio: 2, cell: cellError})
 	}
 	return cols
 }
