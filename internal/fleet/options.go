@@ -48,6 +48,9 @@ type Options struct {
 	// PickerMetricsPort is the picker Service's metrics port (default 9090, the upstream
 	// charts' http-metrics port).
 	PickerMetricsPort int32
+	// RateWindow is the range of the Prometheus source's rate() queries (default 1m: four
+	// samples at Prometheus's usual 15s scrape interval).
+	RateWindow time.Duration
 }
 
 // withDefaults fills in the zero fields.
@@ -69,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MetricsPath == "" {
 		o.MetricsPath = "/metrics"
+	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = time.Minute
 	}
 	if o.PickerMetricsPort == 0 {
 		o.PickerMetricsPort = 9090
