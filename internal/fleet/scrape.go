@@ -157,14 +157,20 @@ func (s *Scraper) scrape(ctx context.Context, t *Target, st *podState) {
 		return
 	}
 	engine, from := t.Engine, t.EngineFrom
-	if engine == "" {
+	if engine == "" && st.engineFrom == "metrics" {
+		// A pod keeps its engine; detecting it again on every scrape costs more than the read.
+		engine, from = st.engine, st.engineFrom
+	}
+	p := s.protocols[engine]
+	r := modelserver.Read(fams, p)
+	if engine == "" || from == "metrics" && len(r.Missing) == 3 || from == "default" {
 		engine, from = modelserver.VLLM, "default"
 		if e, ok := modelserver.Detect(fams); ok {
 			engine, from = e, "metrics"
 		}
+		p = s.protocols[engine]
+		r = modelserver.Read(fams, p)
 	}
-	p := s.protocols[engine]
-	r := modelserver.Read(fams, p)
 	smp := &Sample{Time: time.Now(), KVCache: r.KVCache, KVCacheMetric: r.KVCacheMetric, Waiting: r.Waiting, Running: r.Running,
 		CacheConfig: r.CacheConfig, Counters: r.Counters, Missing: r.Missing}
 	if r.LoRA != nil {
