@@ -77,6 +77,7 @@ func (g *PortForwardGetter) Get(ctx context.Context, t *Target, buf *bytes.Buffe
 
 // failed forgets a forward that ended, so the next scrape opens a new one, and says why it ended.
 func (g *PortForwardGetter) failed(t *Target, f *forward) error {
+	f.cancel()
 	g.mu.Lock()
 	if g.fwds[t.key()] == f {
 		delete(g.fwds, t.key())
