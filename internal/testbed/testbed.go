@@ -120,6 +120,10 @@ type Env struct {
 	// Environment is the envtest environment underneath, e.g. for AddUser or the installed CRDs.
 	// Stop it through Env.Stop, which also removes the files Start wrote.
 	Environment *envtest.Environment
+	// PodIP is the address MainInNetNS put on the loopback of the package's network namespace: pods
+	// given it are reached through the API server's pod proxy by servers listening on it. Empty
+	// outside such a namespace.
+	PodIP string
 
 	dir      string // everything Start writes: server data, certificates, logs, kubeconfig
 	logs     []*os.File
@@ -313,6 +317,10 @@ func Main(m *testing.M, env **Env, opts ...Option) {
 // Run is Main without the exit: it returns the exit code, for a TestMain that checks something
 // after every test has run.
 func Run(m *testing.M, env **Env, opts ...Option) int {
+	return run(m, env, "", opts...)
+}
+
+func run(m *testing.M, env **Env, podIP string, opts ...Option) int {
 	e, err := Start(opts...)
 	if err != nil {
 		if errors.Is(err, ErrNotBuilt) && os.Getenv(SkipEnv) == "1" {
@@ -324,6 +332,7 @@ func Run(m *testing.M, env **Env, opts ...Option) int {
 		}
 		return 1
 	}
+	e.PodIP = podIP
 	*env = e
 	code := m.Run()
 	if err := e.Stop(); err != nil {

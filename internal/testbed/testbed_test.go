@@ -33,15 +33,19 @@ import (
 // The tests of Main re-run this test binary as a child whose TestMain hands over to testbed.Main,
 // because Main exits the process.
 const (
-	childEnv = "IGW_TESTBED_TEST_CHILD" // "main": TestMain calls testbed.Main
-	thenEnv  = "IGW_TESTBED_TEST_THEN"  // what the child's test does once it used the bed: "wait" for a signal, or "panic"
+	childEnv = "IGW_TESTBED_TEST_CHILD" // "main": TestMain calls testbed.Main; "netns": testbed.MainInNetNS
+	thenEnv  = "IGW_TESTBED_TEST_THEN"  // what the child's test does once it used the bed: "wait" for a signal, "panic" or "fail"
+	podIP    = "10.99.0.2"              // what the "netns" children put on their namespace's loopback
 )
 
 var bed *testbed.Env
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "main" {
+	switch os.Getenv(childEnv) {
+	case "main":
 		testbed.Main(m, &bed)
+	case "netns":
+		testbed.MainInNetNS(m, &bed, podIP)
 	}
 	os.Exit(m.Run())
 }
@@ -201,7 +205,7 @@ func TestStartServesTheAPIAndStopLeavesNothingBehind(t *testing.T) {
 
 // TestChildUsesBed is the package's test inside the children started below; elsewhere it skips.
 func TestChildUsesBed(t *testing.T) {
-	if os.Getenv(childEnv) != "main" {
+	if c := os.Getenv(childEnv); c != "main" && c != "netns" {
 		t.Skip("runs only in the child processes of the TestMain* tests")
 	}
 	cs := kubernetes.NewForConfigOrDie(bed.Config)
@@ -215,6 +219,8 @@ func TestChildUsesBed(t *testing.T) {
 		t.Fatal("no signal within a minute")
 	case "panic":
 		panic("a test crashed")
+	case "fail":
+		t.Fatal("a test failed")
 	}
 }
 
