@@ -127,8 +127,13 @@ func (l *live) Run(ctx context.Context) <-chan Snapshot {
 		return ch
 	}
 	l.watch.start(ctx)
+	first := true
 	return l.run(ctx, func(ctx context.Context) Snapshot {
-		l.watch.synced(ctx, 5*time.Second)
+		if first {
+			// The first lists, briefly: a forbidden one never ends, and its error is shown.
+			l.watch.synced(ctx, 5*time.Second)
+			first = false
+		}
 		return l.refresh(ctx)
 	})
 }

@@ -93,8 +93,13 @@ func (p *promSource) Run(ctx context.Context) <-chan Snapshot {
 		return ch
 	}
 	p.watch.start(ctx)
+	first := true
 	return p.run(ctx, func(ctx context.Context) Snapshot {
-		p.watch.synced(ctx, 5*time.Second)
+		if first {
+			// The first lists, briefly: a forbidden one never ends, and its error is shown.
+			p.watch.synced(ctx, 5*time.Second)
+			first = false
+		}
 		return p.refresh(ctx)
 	})
 }
