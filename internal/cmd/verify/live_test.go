@@ -48,7 +48,7 @@ func (g *gateway) answer(code int, body string, headers map[string]string) {
 // A working path: every step passes, the pods answer through the API server's pod proxy with
 // vLLM's metrics, and the probe through the Gateway gets 200 from a pod.
 func TestHealthy(t *testing.T) {
-	ip := hostIP(t)
+	ip := bed.PodIP
 	port := standin.Serve(t, ip, standin.ModelServer(standin.VLLMMetrics))
 	gw := &gateway{}
 	gwPort := standin.Serve(t, "127.0.0.1", gw)
@@ -77,7 +77,7 @@ func TestHealthy(t *testing.T) {
 // A broken path fails where it breaks, with the analyzers' codes: the picker scaled to 0, a
 // target port nobody listens on, one whose server speaks no model server metrics.
 func TestBroken(t *testing.T) {
-	ip := hostIP(t)
+	ip := bed.PodIP
 	good := standin.Serve(t, ip, standin.ModelServer(standin.VLLMMetrics))
 	notModel := standin.Serve(t, ip, standin.ModelServer("# TYPE go_goroutines gauge\ngo_goroutines 7\n"))
 	closed := closedPort(t, ip)
@@ -121,7 +121,7 @@ func closedPort(t *testing.T, ip string) int {
 // Steps a user may not run are "not run" with the API server's reason, never "passed": pods
 // without list rights, pods/proxy without get rights.
 func TestNotRun(t *testing.T) {
-	ip := hostIP(t)
+	ip := bed.PodIP
 	port := standin.Serve(t, ip, standin.ModelServer(standin.VLLMMetrics))
 	fixture{ns: "rbac", targetPorts: []int{port}, gatewayPort: 80, pickerReplicas: 1}.apply(t, ip)
 	for _, tc := range []struct {
@@ -154,7 +154,7 @@ func TestNotRun(t *testing.T) {
 
 // One LIST per kind, and besides them only the pods' metrics through the pod proxy.
 func TestRequests(t *testing.T) {
-	ip := hostIP(t)
+	ip := bed.PodIP
 	port := standin.Serve(t, ip, standin.ModelServer(standin.VLLMMetrics))
 	fixture{ns: "count", targetPorts: []int{port}, gatewayPort: 80, pickerReplicas: 1}.apply(t, ip)
 	var n standin.Counter
@@ -221,8 +221,8 @@ func TestProbe(t *testing.T) {
 			if st.Status != tc.status || !strings.Contains(durations.ReplaceAllString(st.Detail, "in DURATION"), tc.detail) {
 				t.Errorf("%s: %q, want %s containing %q", st.Status, st.Detail, tc.status, tc.detail)
 			}
-			// (The pods at 10.0.0.1 do not answer the pod checks, so only a failed probe says
-			// something about the exit status.)
+			// (The pods at 10.0.0.1, to which the namespace has no route, do not answer the pod
+			// checks, so only a failed probe says something about the exit status.)
 			if tc.status == requestpath.Failed && code != 1 {
 				t.Errorf("exit %d", code)
 			}

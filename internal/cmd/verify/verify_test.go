@@ -27,20 +27,12 @@ var (
 	update = flag.Bool("update", false, "rewrite the golden files in testdata")
 )
 
+// The pod checks go through the API server's pod proxy, which refuses loopback pod IPs; in the
+// package's own network namespace the stand-in model servers listen on bed.PodIP instead, and
+// the pods get it.
 func TestMain(m *testing.M) {
-	testbed.Main(m, &bed, testbed.WithCRDPaths("../../../config/crd", "../../../config/gateway-api/standard", "../../../testdata/crds/standins.yaml"))
-}
-
-// hostIP is the address the stand-in model servers listen on and the pods get: the API server's
-// pod proxy refuses loopback pod IPs, so the pod checks need one of this machine's others.
-func hostIP(t *testing.T) string {
-	t.Helper()
-	ip := standin.HostIP()
-	if ip == "" {
-		t.Skip("this machine has no non-loopback IPv4 address for the API server's pod proxy to reach; " +
-			"internal/requestpath's tests check the same steps through a loopback pod getter")
-	}
-	return ip
+	testbed.MainInNetNS(m, &bed, "10.99.0.2",
+		testbed.WithCRDPaths("../../../config/crd", "../../../config/gateway-api/standard", "../../../testdata/crds/standins.yaml"))
 }
 
 // fixture is one pool's path: Gateway, HTTPRoute, InferencePool, its picker (Service and

@@ -42,22 +42,6 @@ func ModelServer(metrics string) http.Handler {
 	return mux
 }
 
-// HostIP is an address of this machine that the API server's pod proxy accepts as a pod IP (it
-// refuses loopback and link-local ones): a pod given it reaches servers listening here. "" when
-// the machine has none.
-func HostIP() string {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return ""
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
-			return n.IP.String()
-		}
-	}
-	return ""
-}
-
 // Serve serves h on ip (port chosen by the system) until the test ends, and returns the port.
 func Serve(t testing.TB, ip string, h http.Handler) int {
 	t.Helper()
