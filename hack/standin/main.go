@@ -6,7 +6,11 @@
 //
 //	eval "$(hack/testbed.sh start)"
 //	bin/igwctl install crds && kubectl apply -f testdata/crds/standins.yaml
-//	go run ./hack/standin -f testdata/diagnose/ok/istio -pod-ip 192.0.2.2 -serve 192.0.2.2:8000
+//	go run ./hack/standin -f testdata/diagnose/ok/istio -pod-ip "$POD_IP" -serve "$POD_IP:8000"
+//
+// The API server's pod proxy refuses loopback pod IPs, so POD_IP is an address of this machine,
+// or, with the API server in a network namespace of its own, one added to that namespace's
+// loopback (the README's "try it without a cluster" shows how).
 package main
 
 import (
@@ -26,7 +30,7 @@ import (
 func main() {
 	var files multi
 	flag.Var(&files, "f", "file or directory of objects to apply (repeatable)")
-	podIP := flag.String("pod-ip", "", "the IP of every pod (say, this machine's, for the API server's pod proxy to reach -serve)")
+	podIP := flag.String("pod-ip", "", "the IP of every pod: not loopback, which the API server's pod proxy refuses, and where it reaches -serve")
 	gwAddr := flag.String("gateway-address", "", "the address written in each Gateway's status (default 10.96.0.100)")
 	serve := flag.String("serve", "", "after applying, serve a stand-in vLLM model server on HOST:PORT until interrupted")
 	flag.Parse()
