@@ -2,7 +2,6 @@ package top
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -10,8 +9,8 @@ import (
 	"time"
 )
 
-// tmux drives a terminal of its own: a tmux server on a private socket, so the test never
-// touches a person's sessions.
+// tmux drives a terminal of its own: a tmux server on a socket in the test's temporary
+// directory, so the test never touches a person's sessions and leaves nothing behind.
 type tmux struct {
 	t      *testing.T
 	socket string
@@ -20,7 +19,7 @@ type tmux struct {
 
 func (x *tmux) run(args ...string) string {
 	x.t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-L", x.socket}, args...)...).CombinedOutput()
+	out, err := exec.Command("tmux", append([]string{"-S", x.socket}, args...)...).CombinedOutput()
 	if err != nil {
 		x.t.Fatalf("tmux %v: %v\n%s", args, err, out)
 	}
@@ -72,10 +71,10 @@ func TestTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := &tmux{t: t, socket: fmt.Sprintf("igwctl-top-test-%d", os.Getpid()), target: "top"}
+	x := &tmux{t: t, socket: filepath.Join(dir, "tmux.sock"), target: "top"}
 	shell := fmt.Sprintf("%s top --replay %s; echo top exited with $?; sleep 60", bin, rec)
 	x.run("-f", "/dev/null", "new-session", "-d", "-s", "top", "-x", "120", "-y", "30", "sh", "-c", shell)
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-S", x.socket, "kill-server").Run() })
 
 	pane := x.waitFor("first frame", "vllm-qwen (llm, v1)", "gateways llm/inference-gateway Accepted ✓ ResolvedRefs ✓",
 		"avg KV 41% ≠ pods", "POD▲", "replay · fleet.jsonl (namespace llm, pod-proxy)")
