@@ -115,7 +115,7 @@ type promAnswers struct {
 
 func (p *promSource) refresh(ctx context.Context) Snapshot {
 	pools := p.watch.poolViews()
-	snap := Snapshot{Time: time.Now(), Scope: scopeOf(p.opts), Source: "prometheus " + p.url, Pools: []Pool{}, Errors: p.watch.errors()}
+	snap := Snapshot{Time: time.Now(), Scope: scopeOf(p.opts) + " from " + p.url, Source: "prometheus", Pools: []Pool{}, Errors: p.watch.errors()}
 	ns := p.opts.Namespace
 	if p.opts.AllNamespaces {
 		ns = ""

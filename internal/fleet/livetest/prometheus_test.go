@@ -121,8 +121,8 @@ llm_d_epp_per_endpoint_queue_size{model_server_endpoint="pp-0",name="pp"} 3
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := until(t, src.Run(ctx), 20*time.Second, "the first frame with three pods", func(s fleet.Snapshot) bool { return len(podsOf(s, "pp")) == 3 })
-	if !strings.HasPrefix(s.Source, "prometheus http://127.0.0.1:") || len(s.Errors) != 0 {
-		t.Errorf("source %q, errors %q", s.Source, s.Errors)
+	if s.Source != "prometheus" || s.Scope != "namespace prom from "+url || len(s.Errors) != 0 {
+		t.Errorf("source %q, scope %q, errors %q", s.Source, s.Scope, s.Errors)
 	}
 	pods := podsOf(s, "pp")
 	p0 := pods["pp-0"]
