@@ -7,6 +7,7 @@ import (
 	"github.com/igw-dev/igw/internal/cmd/convert"
 	"github.com/igw-dev/igw/internal/cmd/diagnose"
 	"github.com/igw-dev/igw/internal/cmd/install"
+	"github.com/igw-dev/igw/internal/cmd/route"
 	"github.com/igw-dev/igw/internal/cmd/top"
 	"github.com/igw-dev/igw/internal/cmd/uninstall"
 	"github.com/igw-dev/igw/internal/cmd/validate"
@@ -38,6 +39,6 @@ diagnoses problems, and shows live model-server state.`,
 	kubeFlags.AddFlags(cmd.PersistentFlags())
 	f := cmdutil.NewFactory(io, kubeFlags)
 	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f), convert.NewCmd(f, nil),
-		validate.NewCmd(f, nil), diagnose.NewCmd(f, nil), verify.NewCmd(f, nil), top.NewCmd(f, nil))
+		validate.NewCmd(f, nil), diagnose.NewCmd(f, nil), verify.NewCmd(f, nil), top.NewCmd(f, nil), route.NewCmd(f))
 	return cmd
 }
