@@ -80,8 +80,8 @@ func (o *Options) screen(ctx context.Context, src fleet.Source, snaps <-chan fle
 	return err
 }
 
-// print writes the first snapshot (--once, or stdout not a terminal), or every one (--watch),
-// as text, JSON or YAML.
+// print writes one snapshot (--once, or stdout not a terminal), or every one (--watch), as
+// text, JSON or YAML.
 func (o *Options) print(ctx context.Context, snaps <-chan fleet.Snapshot) error {
 	timer := time.NewTimer(o.Timeout)
 	defer timer.Stop()
@@ -90,7 +90,10 @@ func (o *Options) print(ctx context.Context, snaps <-chan fleet.Snapshot) error 
 		if !ok {
 			return cannot(fmt.Errorf("the source stopped before its first snapshot"))
 		}
-		if err := o.write(s, !o.Watch); err != nil {
+		if !o.Watch {
+			return o.write(o.settle(ctx, snaps, s), true)
+		}
+		if err := o.write(s, false); err != nil {
 			return err
 		}
 	case <-timer.C:
@@ -114,6 +117,38 @@ func (o *Options) print(ctx context.Context, snaps <-chan fleet.Snapshot) error 
 			return nil
 		}
 	}
+}
+
+// settle waits up to two intervals for a second snapshot when the first has no rates yet (they
+// need two samples), so a one-off table shows requests and tokens per second as top users
+// expect; a source that ends or is slow leaves the first.
+func (o *Options) settle(ctx context.Context, snaps <-chan fleet.Snapshot, s fleet.Snapshot) fleet.Snapshot {
+	if !waitsForRates(s) {
+		return s
+	}
+	timer := time.NewTimer(2 * o.Fleet.Interval)
+	defer timer.Stop()
+	select {
+	case next, ok := <-snaps:
+		if ok {
+			return next
+		}
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return s
+}
+
+// waitsForRates says a snapshot has pods with samples but no rate yet.
+func waitsForRates(s fleet.Snapshot) bool {
+	for _, p := range s.Pools {
+		for _, pod := range p.Pods {
+			if pod.Sample != nil && pod.Rates.Requests == nil && pod.Rates.GenerationTokens == nil && pod.Rates.PromptTokens == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // write prints one snapshot; only the single snapshot of --once is indented, so --watch -o json
