@@ -35,6 +35,7 @@ func commands() []command {
 		{path: "diagnose", output: true},
 		{path: "verify", output: true},
 		{path: "top", output: true},
+		{path: "route set", args: []string{"llama"}, output: true, dryRun: true},
 		{path: "route simulate", output: true},
 	}
 }

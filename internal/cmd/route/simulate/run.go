@@ -107,7 +107,7 @@ func (o *Options) gateway(snap *diag.Snapshot, ns string, res *Result) (*routing
 		}
 	}
 	if snap.Live {
-		return nil, fmt.Errorf("Gateway %s not found; list them with kubectl get gateways -A", res.Gateway)
+		return nil, fmt.Errorf("no Gateway %s in the cluster; list them with kubectl get gateways -A", res.Gateway)
 	}
 	res.Notes = append(res.Notes, "Gateway "+res.Gateway+" is not in the files: taken as one HTTP listener for any host, admitting routes from every namespace")
 	return &routing.Gateway{Namespace: ns, Name: name, Listeners: []routing.Listener{{Name: "http", Protocol: "HTTP", Port: 80, From: "All"}}}, nil
