@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -33,6 +34,7 @@ func main() {
 	podIP := flag.String("pod-ip", "", "the IP of every pod: not loopback, which the API server's pod proxy refuses, and where it reaches -serve")
 	gwAddr := flag.String("gateway-address", "", "the address written in each Gateway's status (default 10.96.0.100)")
 	serve := flag.String("serve", "", "after applying, serve a stand-in vLLM model server on HOST:PORT until interrupted")
+	busy := flag.Bool("busy", false, "with -serve: numbers that move (a one-minute wave of load, growing token and request counters) for igwctl top")
 	flag.Parse()
 	switch {
 	case len(files) == 0 && *serve == "":
@@ -41,7 +43,11 @@ func main() {
 		apply(files, *podIP, *gwAddr)
 	}
 	if *serve != "" {
-		log.Fatal(http.ListenAndServe(*serve, standin.ModelServer(standin.VLLMMetrics)))
+		h := standin.ModelServer(standin.VLLMMetrics)
+		if *busy {
+			h = standin.ModelServerFunc(standin.BusyVLLM(time.Now(), 0))
+		}
+		log.Fatal(http.ListenAndServe(*serve, h))
 	}
 }
 

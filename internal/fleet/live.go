@@ -55,6 +55,15 @@ func NewLive(cfg *rest.Config, o Options) (Source, error) {
 		return nil, fmt.Errorf("the cluster at %s does not serve InferencePools (neither %s nor the alpha %s): install the CRDs with `igwctl install crds`",
 			cfg.Host, gvrPoolV1.GroupVersion(), gvrPoolAlpha.GroupVersion())
 	}
+	ns := o.Namespace
+	if o.AllNamespaces {
+		ns = ""
+	}
+	if o.Pool != "" {
+		if err := checkPool(dyn, served, ns, o.Pool); err != nil {
+			return nil, err
+		}
+	}
 	proxy, err := NewProxyGetter(cfg)
 	if err != nil {
 		return nil, err
@@ -75,10 +84,6 @@ func NewLive(cfg *rest.Config, o Options) (Source, error) {
 	s, err := NewScraper(get, o)
 	if err != nil {
 		return nil, err
-	}
-	ns := o.Namespace
-	if o.AllNamespaces {
-		ns = ""
 	}
 	l := &live{control: newControl(o.Interval), opts: o, scope: scopeOf(o), watch: newWatcher(kube, dyn, served, ns, o.Pool), scraper: s}
 	if !o.NoPicker {

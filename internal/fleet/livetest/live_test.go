@@ -255,3 +255,23 @@ func TestPortForwardWithoutKubelet(t *testing.T) {
 	}
 	t.Logf("without a kubelet: %s", podsOf(s, "f")["f-0"].Error)
 }
+
+// A named pool that does not exist is refused before anything is watched, naming the pools
+// that do, in the alpha group too.
+func TestMissingPool(t *testing.T) {
+	k, d := clients(t)
+	namespace(t, k, "missing")
+	pool(t, d, "missing", "here", 8000, map[string]string{"app": "here"}, "here-epp", false)
+	pool(t, d, "missing", "old-here", 8000, map[string]string{"app": "old"}, "old-epp", true)
+	_, err := fleet.NewLive(bed.Config, fleet.Options{Namespace: "missing", Pool: "nope"})
+	if err == nil || err.Error() != "no InferencePool nope in namespace missing; the pools there: missing/here, missing/old-here" {
+		t.Errorf("NewLive of a missing pool: %v", err)
+	}
+	if _, err := fleet.NewLive(bed.Config, fleet.Options{Namespace: "missing", Pool: "old-here"}); err != nil {
+		t.Errorf("an alpha pool by name: %v", err)
+	}
+	_, err = fleet.NewLive(bed.Config, fleet.Options{Namespace: "empty-ns", Pool: "nope"})
+	if err == nil || !strings.Contains(err.Error(), "no InferencePool nope in namespace empty-ns, and none other there") {
+		t.Errorf("NewLive in a namespace without pools: %v", err)
+	}
+}

@@ -27,10 +27,15 @@ vllm:lora_requests_info{max_lora="1",running_lora_adapters="lora-a",waiting_lora
 // ModelServer is a stand-in model server: metrics at /metrics, and an OpenAI-style answer to
 // every POST.
 func ModelServer(metrics string) http.Handler {
+	return ModelServerFunc(func() string { return metrics })
+}
+
+// ModelServerFunc is ModelServer with a page computed on every scrape.
+func ModelServerFunc(metrics func() string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		io.WriteString(w, metrics)
+		io.WriteString(w, metrics())
 	})
 	mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Model string }
