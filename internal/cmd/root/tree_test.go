@@ -36,6 +36,7 @@ func commands() []command {
 		{path: "verify", output: true},
 		{path: "top", output: true},
 		{path: "route set", args: []string{"llama"}, output: true, dryRun: true},
+		{path: "route show", output: true},
 		{path: "route simulate", output: true},
 	}
 }

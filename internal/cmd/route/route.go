@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/igw-dev/igw/internal/cmd/route/set"
+	"github.com/igw-dev/igw/internal/cmd/route/show"
 	"github.com/igw-dev/igw/internal/cmd/route/simulate"
 	"github.com/igw-dev/igw/internal/cmdutil"
 )
@@ -21,6 +22,6 @@ more InferencePools by weight: a canary or an A/B test of a model is a route wit
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(set.NewCmd(f, nil), simulate.NewCmd(f, nil))
+	cmd.AddCommand(set.NewCmd(f, nil), show.NewCmd(f, nil), simulate.NewCmd(f, nil))
 	return cmd
 }
