@@ -58,7 +58,7 @@ func check(snap *diag.Snapshot, want, before *unstructured.Unstructured, gwNS, g
 			if f.Object != self {
 				continue
 			}
-			line := fmt.Sprintf("[%s] %s; fix: %s", f.Code, f.Message, f.Fix)
+			line := fmt.Sprintf("[%s] HTTPRoute %s/%s %s; fix: %s", f.Code, ns, want.GetName(), f.Message, f.Fix)
 			if isRouter {
 				problems = append(problems, line)
 			} else {
