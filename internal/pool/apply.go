@@ -1,0 +1,125 @@
+package pool
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/igw-dev/igw/internal/kube"
+	"github.com/igw-dev/igw/internal/providers"
+)
+
+// Applied is what happened to one object igwctl applied next to the release.
+type Applied struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Group     string `json:"group,omitempty"`
+	Action    string `json:"action"` // created, configured, unchanged, would apply
+}
+
+func (a Applied) String() string { return fmt.Sprintf("%s %s/%s", a.Kind, a.Namespace, a.Name) }
+
+// Owned reports whether igwctl created u for pool.
+func Owned(u *unstructured.Unstructured, pool string) bool {
+	l := u.GetLabels()
+	return l[providers.ManagedByLabel] == providers.ManagedBy && l[PoolLabel] == pool
+}
+
+// Existing returns the object when it exists and igwctl did not create it for pool, so a caller
+// can refuse before changing anything; nil when it is absent or igwctl's.
+func Existing(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, obj map[string]any, pool string) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{Object: obj}
+	cur, err := dyn.Resource(gvr).Namespace(u.GetNamespace()).Get(ctx, u.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	if Owned(cur, pool) {
+		return nil, nil
+	}
+	return cur, nil
+}
+
+// Apply creates or updates obj with server-side apply as igwctl (forcing: the caller has checked
+// ownership), and says whether it was created, configured or unchanged. A client dry run
+// applies nothing; a server one has the API server check it.
+func Apply(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, obj map[string]any, dryRun kube.DryRun) (Applied, error) {
+	u := &unstructured.Unstructured{Object: obj}
+	a := Applied{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(), Group: gvr.Group}
+	if dryRun == kube.DryRunClient {
+		a.Action = "would apply"
+		return a, nil
+	}
+	client := dyn.Resource(gvr).Namespace(a.Namespace)
+	before, err := client.Get(ctx, a.Name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return a, fmt.Errorf("reading %s: %w", a, err)
+	}
+	if err != nil {
+		before = nil
+	}
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return a, err
+	}
+	force := true
+	opts := metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force}
+	if dryRun == kube.DryRunServer {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	after, err := client.Patch(ctx, a.Name, types.ApplyPatchType, data, opts)
+	if err != nil {
+		return a, fmt.Errorf("applying %s: %w", a, err)
+	}
+	switch {
+	case before == nil:
+		a.Action = "created"
+	case !reflect.DeepEqual(before.Object["spec"], after.Object["spec"]) || !maps.Equal(before.GetLabels(), after.GetLabels()):
+		// Not the resourceVersion: the API server may rewrite managedFields on every apply.
+		a.Action = "configured"
+	default:
+		a.Action = "unchanged"
+	}
+	return a, nil
+}
+
+// DeleteOwned deletes what igwctl created for pool in ns among gvrs (kinds the cluster does not
+// serve are skipped) and returns what it deleted, or with a dry run would delete.
+func DeleteOwned(ctx context.Context, dyn dynamic.Interface, ns, pool string, gvrs []schema.GroupVersionResource, dryRun kube.DryRun) ([]Applied, error) {
+	var out []Applied
+	for _, gvr := range gvrs {
+		list, err := dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: OwnedSelector(pool)})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return out, fmt.Errorf("listing %s in %s: %w", gvr.GroupResource(), ns, err)
+		}
+		for _, u := range list.Items {
+			a := Applied{Kind: u.GetKind(), Namespace: ns, Name: u.GetName(), Group: gvr.Group, Action: "deleted"}
+			if dryRun != kube.DryRunClient {
+				opts := metav1.DeleteOptions{}
+				if dryRun == kube.DryRunServer {
+					opts.DryRun = []string{metav1.DryRunAll}
+				}
+				if err := dyn.Resource(gvr).Namespace(ns).Delete(ctx, u.GetName(), opts); err != nil && !apierrors.IsNotFound(err) {
+					return out, fmt.Errorf("deleting %s: %w", a, err)
+				}
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
