@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/igw-dev/igw/internal/fleet"
+	"github.com/igw-dev/igw/internal/goldenfile"
 )
 
 // updating reports whether -update was given: teatest's golden package defines the flag in
@@ -102,19 +102,7 @@ func frame(m Model) string { return ansi.Strip(m.Render()) }
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updating() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, updating())
 }
 
 // lineWith is the first line of frame containing s.

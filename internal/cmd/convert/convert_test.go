@@ -10,6 +10,7 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/convert"
+	"github.com/igw-dev/igw/internal/goldenfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/convert")
@@ -48,19 +49,7 @@ func caseArgs(t *testing.T) (args []string, ext string) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s--- want\n%s", name, got, want)
-	}
+	goldenfile.Check(t, name, got, *update)
 }
 
 // Every case prints what its golden files say; a refused case prints nothing on stdout; and

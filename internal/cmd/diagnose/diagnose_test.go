@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	diag "github.com/igw-dev/igw/internal/diagnose"
+	"github.com/igw-dev/igw/internal/goldenfile"
 	"github.com/igw-dev/igw/internal/kube"
 )
 
@@ -37,18 +37,7 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, cod
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(goldenPath(name), []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(goldenPath(name))
-	if err != nil {
-		t.Fatalf("%v (go test -run %s -update writes it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("stdout differs from %s (-update rewrites it):\n%s", goldenPath(name), got)
-	}
+	goldenfile.Check(t, goldenPath(name), got, *update)
 }
 
 // The text output, as istioctl analyze prints it: errors first, then warnings, each with the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/fleet"
+	"github.com/igw-dev/igw/internal/goldenfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -22,19 +23,7 @@ const recording = "../../../testdata/top/fleet.jsonl"
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // --once -o json prints the first snapshot, the same fields a recording holds.

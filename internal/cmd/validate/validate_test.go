@@ -13,6 +13,7 @@ import (
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/diagnose"
+	"github.com/igw-dev/igw/internal/goldenfile"
 	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/manifest"
 	"github.com/igw-dev/igw/internal/validate"
@@ -37,19 +38,7 @@ func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, err
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 func TestBrokenText(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
+	"github.com/igw-dev/igw/internal/goldenfile"
 	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/requestpath"
 	"github.com/igw-dev/igw/internal/testbed"
@@ -156,19 +156,7 @@ func golden(t *testing.T, name, got string, replace ...string) {
 	t.Helper()
 	got = strings.NewReplacer(replace...).Replace(got)
 	got = durations.ReplaceAllString(got, "in DURATION")
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run %s -update writes it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("stdout differs from %s (-update rewrites it):\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name+".golden"), got, *update)
 }
 
 // POOL is NAME or NAMESPACE/NAME; --address goes with --probe.
