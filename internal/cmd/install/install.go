@@ -1,5 +1,5 @@
 // Package install is `igwctl install`, the parent of one subcommand per thing igwctl installs:
-// crds, provider and bbr.
+// crds, provider, bbr and pool.
 package install
 
 import (
@@ -7,6 +7,7 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmd/install/bbr"
 	"github.com/igw-dev/igw/internal/cmd/install/crds"
+	"github.com/igw-dev/igw/internal/cmd/install/pool"
 	"github.com/igw-dev/igw/internal/cmd/install/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
 )
@@ -22,6 +23,6 @@ Each subcommand installs one part, checks that doing so is safe first, and waits
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(crds.NewCmd(f, nil), provider.NewCmd(f, nil), bbr.NewCmd(f, nil))
+	cmd.AddCommand(crds.NewCmd(f, nil), provider.NewCmd(f, nil), bbr.NewCmd(f, nil), pool.NewCmd(f, nil))
 	return cmd
 }
