@@ -16,6 +16,7 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmd/route/simulate"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
+	"github.com/igw-dev/igw/internal/goldenfile"
 	"github.com/igw-dev/igw/internal/testbed"
 	"github.com/igw-dev/igw/internal/testbed/standin"
 )
@@ -249,17 +250,5 @@ func TestRouteName(t *testing.T) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := dir + name + ".golden"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
+	goldenfile.Check(t, dir+name+".golden", got, *update)
 }

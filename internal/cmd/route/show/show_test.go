@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/igw-dev/igw/internal/cmd/route/set"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	diag "github.com/igw-dev/igw/internal/diagnose"
+	"github.com/igw-dev/igw/internal/goldenfile"
 	"github.com/igw-dev/igw/internal/manifest"
 	"github.com/igw-dev/igw/internal/testbed"
 	"github.com/igw-dev/igw/internal/testbed/standin"
@@ -123,19 +123,7 @@ func writeStatus(t *testing.T, ns, name string) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := dir + name + ".golden"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s: got\n%s\nwant\n%s", name, got, want)
-	}
+	goldenfile.Check(t, dir+name+".golden", got, *update)
 }
 
 // Offline, from the precedence fixture: each model with rival routes gets one conflict, won by
