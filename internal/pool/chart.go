@@ -92,3 +92,13 @@ func PickerName(release string) string {
 	}
 	return release + "-epp"
 }
+
+// ReleaseDescription is what igwctl records with each revision of a pool release, so uninstall
+// can tell its releases from others'.
+const ReleaseDescription = "installed by igwctl install pool"
+
+// OwnRelease reports whether a release is igwctl's: one of the pool charts, with igwctl's
+// description on its last revision.
+func OwnRelease(chart, description string) bool {
+	return (chart == "llm-d-router-gateway" || chart == "inferencepool") && description == ReleaseDescription
+}

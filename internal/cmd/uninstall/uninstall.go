@@ -7,6 +7,7 @@ import (
 
 	"github.com/igw-dev/igw/internal/cmd/uninstall/bbr"
 	"github.com/igw-dev/igw/internal/cmd/uninstall/crds"
+	"github.com/igw-dev/igw/internal/cmd/uninstall/pool"
 	"github.com/igw-dev/igw/internal/cmd/uninstall/provider"
 	"github.com/igw-dev/igw/internal/cmdutil"
 )
@@ -23,6 +24,6 @@ waits until the removal is complete.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(crds.NewCmd(f, nil), provider.NewCmd(f, nil), bbr.NewCmd(f, nil))
+	cmd.AddCommand(crds.NewCmd(f, nil), provider.NewCmd(f, nil), bbr.NewCmd(f, nil), pool.NewCmd(f, nil))
 	return cmd
 }

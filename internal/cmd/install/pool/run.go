@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 
@@ -161,20 +159,11 @@ func (o *Options) checkCluster(ctx context.Context, p *plan, res *Result) error 
 	if p.previous, err = hc.Status(ctx, o.Name, p.ns); err != nil {
 		return err
 	}
-	if p.previous.Installed && !ownRelease(p.previous) && !o.Force {
+	if p.previous.Installed && !pool.OwnRelease(p.previous.Chart, p.previous.Description) && !o.Force {
 		return fmt.Errorf("release %s in %s exists (chart %s %s, %q) and igwctl install pool did not install it; nothing was changed: pick another pool name, or take it over with --force",
 			o.Name, p.ns, p.previous.Chart, p.previous.ChartVersion, p.previous.Description)
 	}
 	return nil
-}
-
-// description marks a release as igwctl's (Helm records it with each revision).
-const description = "installed by igwctl install pool"
-
-// ownRelease reports whether igwctl installed the release: one of the pool charts, with
-// igwctl's description on its last revision.
-func ownRelease(st *helm.Status) bool {
-	return slices.Contains(pool.ChartNames(), st.Chart) && strings.HasPrefix(st.Description, description)
 }
 
 // load merges the values, refuses keys of the other generation, fetches the chart and renders
@@ -235,7 +224,7 @@ func (o *Options) install(ctx context.Context, p *plan) (*helm.Result, error) {
 	fmt.Fprintf(o.IO.ErrOut, "%s %s %s as release %s in %s...\n", verb, p.loaded.Name(), p.loaded.Metadata.Version, o.Name, p.ns)
 	r, err := hc.Install(ctx, helm.InstallOptions{
 		ReleaseName: o.Name, Namespace: p.ns, CreateNamespace: true, Loaded: p.loaded, Source: p.source,
-		Values: helm.Values{Base: p.values}, Timeout: o.Timeout, Description: description, DryRun: o.DryRun, TakeOwnership: o.Force,
+		Values: helm.Values{Base: p.values}, Timeout: o.Timeout, Description: pool.ReleaseDescription, DryRun: o.DryRun, TakeOwnership: o.Force,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was installed", err)
