@@ -26,28 +26,29 @@ var (
 	gkConfigMap = schema.GroupKind{Kind: "ConfigMap"}
 )
 
-// Run predicts where the request goes and prints it; the exit status is 1 when it would fail.
+// Run predicts where the request goes and prints it; the exit status is 1 when it would fail,
+// 3 when the prediction could not be made (unreadable files, no cluster, no such Gateway).
 func Run(ctx context.Context, o *Options) error {
 	snap, ns, err := o.snapshot(ctx)
 	if err != nil {
-		return err
+		return cannot(err)
 	}
 	res := &Result{}
 	gw, err := o.gateway(snap, ns, res)
 	if err != nil {
-		return err
+		return cannot(err)
 	}
 	routes, err := decodeRoutes(snap)
 	if err != nil {
-		return err
+		return cannot(err)
 	}
 	policy, err := o.policy(snap, res)
 	if err != nil {
-		return err
+		return cannot(err)
 	}
 	body, err := o.body()
 	if err != nil {
-		return err
+		return cannot(err)
 	}
 	headers := o.clientHeaders()
 	res.predict(policy, body, headers, gw, routes, routing.Request{Method: o.Method, Path: o.Path, Host: o.Host})
@@ -192,3 +193,7 @@ func (o *Options) clientHeaders() map[string][]string {
 	}
 	return hs
 }
+
+// cannot marks err as "simulate could not run" (exit 3), so a script tells a request that would
+// fail (1) from a prediction that was never made.
+func cannot(err error) error { return cmdutil.WithCode(3, err) }

@@ -60,7 +60,8 @@ then to namespace/name order, then to the first rule. Probabilities are exact: w
 With -f the routes, Gateway and adapter ConfigMaps come from files, offline; without it from
 the cluster (one LIST per kind, every namespace, since routes in any namespace may attach).
 Exit status 0 when the request reaches a backend, 1 when it would fail (bbr rejects it, no route
-matches: 404, or the rule has no backend with weight: 500).`,
+matches: 404, or the rule has no backend with weight: 500), 3 when no prediction could be made
+(a bad command line, unreadable files, no cluster, no such Gateway).`,
 		Example: `  # An OpenAI SDK request body against the cluster's routes
   igwctl route simulate --gateway inference-gateway --body request.json
 
@@ -74,7 +75,7 @@ matches: 404, or the rule has no backend with weight: 500).`,
 			if ns := cmd.Flags().Lookup("namespace"); ns != nil && ns.Changed {
 				o.Namespace = ns.Value.String()
 			}
-			return o.Validate()
+			return cannot(o.Validate())
 		}),
 	}
 	fs := cmd.Flags()

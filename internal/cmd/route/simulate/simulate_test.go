@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
 	"github.com/igw-dev/igw/internal/goldenfile"
 	"github.com/igw-dev/igw/internal/sdkbody"
@@ -95,8 +96,8 @@ func TestSimulate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append([]string{"--gateway", "inference-gateway", "-o", "json"}, tc.files...), tc.args...)
 			stdout, stderr, err := cmdtest.Run(t, NewCmd, nil, "default", args...)
-			if (err != nil) != (tc.want.status != 200) || stderr != "" {
-				t.Fatalf("err %v, stderr %q", err, stderr)
+			if (err != nil) != (tc.want.status != 200) || stderr != "" || (err != nil && cmdutil.ExitCode(err) != 1) {
+				t.Fatalf("err %v (exit %d), stderr %q", err, cmdutil.ExitCode(err), stderr)
 			}
 			var r Result
 			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
@@ -188,6 +189,14 @@ func golden(t *testing.T, name, got string) {
 	goldenfile.Check(t, dir+name+".golden", got, *update)
 }
 
+// A prediction that cannot be made exits 3, apart from a request that would fail (1).
+func TestCannot(t *testing.T) {
+	_, _, err := cmdtest.Run(t, NewCmd, nil, "default", "--gateway", "g", "--model", "m", "-f", dir+"missing.yaml")
+	if cmdutil.ExitCode(err) != 3 || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("unreadable file: %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+}
+
 func TestFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -199,8 +208,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"--gateway", "g", "--model", "x", "-H", "nocolon"}, "write a header as 'name: value'"},
 		{[]string{"--gateway", "g", "--model", "x", "--path", "v1"}, "must start with /"},
 	} {
-		if _, err := cmdtest.Parse(t, NewCmd, tc.args...); err == nil || !strings.Contains(err.Error(), tc.err) {
-			t.Errorf("%v: %v, want %q", tc.args, err, tc.err)
+		if _, err := cmdtest.Parse(t, NewCmd, tc.args...); err == nil || !strings.Contains(err.Error(), tc.err) || cmdutil.ExitCode(err) != 3 {
+			t.Errorf("%v: %v, want %q and exit 3", tc.args, err, tc.err)
 		}
 	}
 	o, err := cmdtest.Parse(t, NewCmd, "--gateway", "ns/g", "--model", "m", "-H", "a: b", "-f", "x.yaml")
