@@ -222,7 +222,7 @@ func ParseSelector(s string) (map[string]string, error) {
 	m := map[string]string{}
 	for _, part := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok || k == "" || strings.ContainsAny(v, "=!()") {
+		if !ok || k == "" || strings.ContainsAny(part, "!()") || strings.HasPrefix(v, "=") {
 			return nil, fmt.Errorf("--selector %q: write KEY=VALUE pairs separated by commas, e.g. app=llama,tier=gpu (an InferencePool selects by labels only, without expressions)", s)
 		}
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
