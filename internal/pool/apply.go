@@ -24,7 +24,9 @@ type Applied struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	Group     string `json:"group,omitempty"`
-	Action    string `json:"action"` // created, configured, unchanged, would apply
+	Action    string `json:"action"` // created, configured, unchanged, would apply, deleted
+	// Detail is what the object does, e.g. "on Gateway ns/name" or "llm-d.ai, priority 10".
+	Detail string `json:"detail,omitempty"`
 }
 
 func (a Applied) String() string { return fmt.Sprintf("%s %s/%s", a.Kind, a.Namespace, a.Name) }

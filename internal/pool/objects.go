@@ -3,16 +3,16 @@ package pool
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/igw-dev/igw/internal/bbr"
 	"github.com/igw-dev/igw/internal/providers"
 )
 
 // Groups and resources the pool commands read and write.
 const (
-	PoolGroup       = "inference.networking.k8s.io"
-	LLMDGroup       = "llm-d.ai"
-	LegacyGroup     = "inference.networking.x-k8s.io"
-	PoolCRD         = "inferencepools." + PoolGroup
-	BaseModelHeader = "X-Gateway-Base-Model-Name"
+	PoolGroup   = "inference.networking.k8s.io"
+	LLMDGroup   = "llm-d.ai"
+	LegacyGroup = "inference.networking.x-k8s.io"
+	PoolCRD     = "inferencepools." + PoolGroup
 	// PoolLabel names the pool an HTTPRoute or InferenceObjective igwctl created belongs to, so
 	// uninstall finds exactly those.
 	PoolLabel = "igw.dev/pool"
@@ -22,6 +22,10 @@ var (
 	PoolGVR  = schema.GroupVersionResource{Group: PoolGroup, Version: "v1", Resource: "inferencepools"}
 	RouteGVR = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
 )
+
+// BaseModelHeader is the header bbr sets to an adapter's base model, which a --base-model route
+// matches.
+const BaseModelHeader = bbr.HeaderBaseModelName
 
 // ObjectiveGVR is the InferenceObjective resource in group (llm-d.ai or the legacy group; both
 // serve v1alpha2).

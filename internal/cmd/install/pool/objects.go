@@ -14,18 +14,19 @@ import (
 
 // object is one object igwctl applies next to the release.
 type object struct {
-	gvr schema.GroupVersionResource
-	obj map[string]any
+	gvr    schema.GroupVersionResource
+	obj    map[string]any
+	detail string
 }
 
 // checkObjects builds the route and objectives and, on a cluster, refuses to change any that
 // igwctl did not create, before the release is touched.
 func (o *Options) checkObjects(ctx context.Context, p *plan) error {
 	if o.Route {
-		p.objects = append(p.objects, object{pool.RouteGVR, pool.Route(o.spec, pool.RouteSpec{Gateway: o.Gateway, GatewayNamespace: p.gatewayNS, BaseModel: o.BaseModel, Provider: o.Provider})})
+		p.objects = append(p.objects, object{pool.RouteGVR, pool.Route(o.spec, pool.RouteSpec{Gateway: o.Gateway, GatewayNamespace: p.gatewayNS, BaseModel: o.BaseModel, Provider: o.Provider}), routeDetail(o, p)})
 	}
 	for _, obj := range o.objectives {
-		p.objects = append(p.objects, object{pool.ObjectiveGVR(p.group), pool.ObjectiveObject(o.spec, obj, p.group)})
+		p.objects = append(p.objects, object{pool.ObjectiveGVR(p.group), pool.ObjectiveObject(o.spec, obj, p.group), fmt.Sprintf("%s, priority %d", p.group, obj.Priority)})
 	}
 	if o.DryRun == kube.DryRunClient || o.Force || len(p.objects) == 0 {
 		return nil
@@ -68,6 +69,7 @@ func (o *Options) applyObjects(ctx context.Context, p *plan, res *Result) error 
 		if err != nil {
 			return fmt.Errorf("%w; release %s is installed (igwctl install pool again retries, igwctl uninstall pool %s removes it)", err, o.Name, o.Name)
 		}
+		a.Detail = ob.detail
 		res.Applied = append(res.Applied, a)
 		if o.DryRun.Enabled() {
 			data, err := yaml.Marshal(ob.obj)
@@ -109,4 +111,12 @@ func (o *Options) readiness(ctx context.Context, p *plan, r *helm.Result, res *R
 		res.Notes = append(res.Notes, "no Gateway routes to the pool yet: --route adds its HTTPRoute, or igwctl route set MODEL --pool "+o.Name+"=100 a weighted one")
 	}
 	return nil
+}
+
+func routeDetail(o *Options, p *plan) string {
+	d := fmt.Sprintf("on Gateway %s/%s", p.gatewayNS, o.Gateway)
+	if o.BaseModel != "" {
+		d += fmt.Sprintf(", requests with %s: %s", pool.BaseModelHeader, o.BaseModel)
+	}
+	return d
 }

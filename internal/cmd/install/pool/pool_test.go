@@ -279,7 +279,7 @@ func TestInstallRouter(t *testing.T) {
 	setStatus(t, deployGVR, ns, "llama-epp", map[string]any{"replicas": int64(1), "readyReplicas": int64(1), "availableReplicas": int64(1)})
 	parent := map[string]any{"parentRef": map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "inference-gateway", "namespace": ns},
 		"controllerName": "istio.io/gateway-controller",
-		"conditions": []any{map[string]any{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "lastTransitionTime": "2026-08-20T00:00:00Z"}}}
+		"conditions":     []any{map[string]any{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "lastTransitionTime": "2026-08-20T00:00:00Z"}}}
 	setStatus(t, pool.PoolGVR, ns, "llama", map[string]any{"parents": []any{parent}})
 	args := []string{"llama", "--selector", "app=llama", "--provider", "istio", "--route", "--base-model", "meta-llama/Llama-3.1-8B",
 		"--objective", "critical=10", "--objective", "batch=-1", "--chart-repo", reg.URL(), "--plain-http", "--timeout", "20s"}

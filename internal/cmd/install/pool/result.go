@@ -85,7 +85,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "failure mode %s\n", r.FailureMeaning)
 	for _, a := range r.Applied {
-		fmt.Fprintf(w, "%s %s%s\n", a, a.Action, r.DryRun.Suffix())
+		fmt.Fprintf(w, "%s %s%s (%s)\n", a, a.Action, r.DryRun.Suffix(), a.Detail)
 	}
 	switch {
 	case r.DryRun.Enabled():
