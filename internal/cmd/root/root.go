@@ -4,6 +4,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/igw-dev/igw/internal/cmd/conformance"
 	"github.com/igw-dev/igw/internal/cmd/convert"
 	"github.com/igw-dev/igw/internal/cmd/diagnose"
 	"github.com/igw-dev/igw/internal/cmd/install"
@@ -39,6 +40,7 @@ diagnoses problems, and shows live model-server state.`,
 	kubeFlags.AddFlags(cmd.PersistentFlags())
 	f := cmdutil.NewFactory(io, kubeFlags)
 	cmd.AddCommand(version.NewCmd(f, nil), install.NewCmd(f), uninstall.NewCmd(f), convert.NewCmd(f, nil),
-		validate.NewCmd(f, nil), diagnose.NewCmd(f, nil), verify.NewCmd(f, nil), top.NewCmd(f, nil), route.NewCmd(f))
+		validate.NewCmd(f, nil), diagnose.NewCmd(f, nil), verify.NewCmd(f, nil), top.NewCmd(f, nil), route.NewCmd(f),
+		conformance.NewCmd(f, nil))
 	return cmd
 }
