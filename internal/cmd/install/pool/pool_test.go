@@ -263,6 +263,40 @@ func TestRefusals(t *testing.T) {
 	if out, err := uninstall(t, "refuse", "other", "--force"); err != nil || !strings.Contains(out, "uninstalled release refuse/other (inferencepool v1.5.0)") {
 		t.Errorf("uninstall --force: %q %v", out, err)
 	}
+	// A route someone else wrote still sends requests to the pool: refused, until its weight is 0.
+	dyn := dynamic.NewForConfigOrDie(bed.Config)
+	route := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+		"metadata": map[string]any{"name": "canary", "namespace": "refuse"},
+		"spec": map[string]any{"rules": []any{map[string]any{"backendRefs": []any{
+			map[string]any{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "llama", "weight": int64(3)},
+			map[string]any{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "other"},
+		}}}},
+	}}
+	if _, err := dyn.Resource(pool.RouteGVR).Namespace("refuse").Create(context.Background(), route, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = uninstall(t, "refuse", "llama")
+	if err == nil || !strings.Contains(err.Error(), "InferencePool refuse/llama still receives requests; nothing was removed:\n  - HTTPRoute refuse/canary rule 0 sends 75% of its requests to it (weight 3)") {
+		t.Errorf("uninstall of a pool in use: %v", err)
+	}
+	if get(t, pool.PoolGVR, "refuse", "llama") == nil {
+		t.Fatal("the refused uninstall removed the pool")
+	}
+	cur, err := dyn.Resource(pool.RouteGVR).Namespace("refuse").Get(context.Background(), "canary", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []any{
+		map[string]any{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "llama", "weight": int64(0)},
+		map[string]any{"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "other"},
+	}
+	if err := unstructured.SetNestedSlice(cur.Object, []any{map[string]any{"backendRefs": refs}}, "spec", "rules"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dyn.Resource(pool.RouteGVR).Namespace("refuse").Update(context.Background(), cur, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := uninstall(t, "refuse", "llama"); err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/helm"
@@ -42,7 +44,8 @@ the HTTPRoute and InferenceObjectives igwctl created for it (labelled ` + pool.O
 then Helm release NAME (the pool, its endpoint picker and the picker's RBAC).
 
 A release igwctl did not install (another chart, or installed with helm itself) is refused,
-and nothing is removed, unless --force. A release that is not there is no error: the command
+and nothing is removed, unless --force; so is a pool that other HTTPRoutes still send requests
+to (with a weight above 0), since those requests would fail once it is gone. A release that is not there is no error: the command
 says so, so it can be run again. --dry-run says what would be removed and removes nothing.`,
 		Example: `  igwctl uninstall pool llama -n llm
   igwctl uninstall pool llama --dry-run`,
@@ -114,6 +117,11 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	if !o.Force {
+		if err := refuseInUse(ctx, dyn, ns, o.Name); err != nil {
+			return err
+		}
+	}
 	gvrs := []schema.GroupVersionResource{pool.RouteGVR, pool.ObjectiveGVR(pool.LLMDGroup), pool.ObjectiveGVR(pool.LegacyGroup)}
 	if res.Deleted, err = pool.DeleteOwned(ctx, dyn, ns, o.Name, gvrs, o.DryRun); err != nil {
 		return err
@@ -127,6 +135,22 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	res.Nothing = !res.Release && len(res.Deleted) == 0
 	return cmdutil.Print(o.IO.Out, o.Output, res)
+}
+
+// refuseInUse stops an uninstall that would leave routes sending requests to a pool that is
+// gone (each such request a 500), and says how to move the traffic first.
+func refuseInUse(ctx context.Context, dyn dynamic.Interface, ns, name string) error {
+	uses, err := pool.InUse(ctx, dyn, ns, name)
+	if err != nil || len(uses) == 0 {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "InferencePool %s/%s still receives requests; nothing was removed:\n", ns, name)
+	for _, u := range uses {
+		fmt.Fprintf(&b, "  - %s\n", u)
+	}
+	b.WriteString("shift that traffic to other pools first (igwctl route set MODEL --pool OTHER=100, or edit the route), or remove it anyway with --force")
+	return errors.New(b.String())
 }
 
 // WriteText says what was deleted and uninstalled.
