@@ -34,6 +34,7 @@ func (s *Suite) pickerRoute(ctx context.Context, route, gw, host, path, pool str
 // EPPRoutingRetry, as upstream does.
 func (s *Suite) steered(ctx context.Context, req request, want expect) error {
 	t := s.cfg.Timeouts
+	var wrong error
 	saw, err := poll(ctx, t.GatewayObjectPollInterval, t.EPPRoutingRetry, func(ctx context.Context) (bool, string, error) {
 		r, err := s.send(ctx, req)
 		if err != nil {
@@ -43,10 +44,14 @@ func (s *Suite) steered(ctx context.Context, req request, want expect) error {
 			return false, r.String(), nil
 		}
 		if m := want.mismatch(r); m != "" {
-			return false, "", &Failure{What: req.String(), Want: wantString(want), Saw: r.String() + ": " + m}
+			// Any other wrong answer is final: retrying is only for a gateway not ready yet.
+			wrong = &Failure{What: req.String(), Want: wantString(want), Saw: r.String() + ": " + m}
 		}
 		return true, "", nil
 	})
+	if wrong != nil {
+		return wrong
+	}
 	return s.mismatch(err, req.String(), wantString(want), saw, t.EPPRoutingRetry)
 }
 
@@ -150,7 +155,7 @@ func followPickerDP(ctx context.Context, s *Suite) error {
 		}
 		for i, r := range rs {
 			if r.status != http.StatusOK || !slices.Contains(c.allowed[r.pod], r.httpPort) {
-				return &Failure{What: fmt.Sprintf("100 requests %s", req), Want: fmt.Sprintf("every one status 200 from a pod and port in %v", c.allowed),
+				return &Failure{What: fmt.Sprintf("100 requests %s", req), Want: "every one status 200 from " + allowedString(c.allowed),
 					Saw: fmt.Sprintf("request %d: %s", i+1, r)}
 			}
 		}
@@ -313,4 +318,14 @@ func (s *Suite) pickerUnavailable(ctx context.Context, prefix string) (restore f
 		return len(ready) == 0, "ready endpoints " + strings.Join(ready, ", "), nil
 	})
 	return restore, lookAt(s.mismatch(err, "Service "+nsName(AppNamespace, pickerService(prefix)), "no ready endpoints once its selector matches no pod", saw, timeout), "endpointslices", "-l kubernetes.io/service-name="+pickerService(prefix))
+}
+
+// allowedString lists pods with their allowed ports: "pod-0 port 3000 or 3002; pod-1 port 3004".
+func allowedString(allowed map[string][]string) string {
+	var parts []string
+	for p, ports := range allowed {
+		parts = append(parts, p+" port "+strings.Join(ports, " or "))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "; ")
 }

@@ -232,5 +232,8 @@ type Failure struct {
 }
 
 func (f *Failure) Error() string {
+	if f.After == 0 {
+		return fmt.Sprintf("%s:\n  want: %s\n  saw:  %s", f.What, f.Want, f.Saw)
+	}
 	return fmt.Sprintf("%s:\n  want: %s\n  saw:  %s (after %s)", f.What, f.Want, f.Saw, f.After)
 }
