@@ -2,7 +2,7 @@
 // loopback, so the install commands can be tried by hand on the test bed, which cannot reach
 // the real charts' registries:
 //
-//	go run ./hack/charts &   # prints the --chart-repo flags to use
+//	go build -o bin/ ./hack/charts && bin/charts &   # prints the --chart-repo flags to use
 //	bin/igwctl install pool llama --selector app=llama --chart-repo oci://127.0.0.1:PORT/charts --plain-http
 //
 // Each chart is pushed at the version its Chart.yaml names; the registry lives until
