@@ -70,7 +70,7 @@ func (r response) String() string {
 func (s *Suite) send(ctx context.Context, r request) (response, error) {
 	addr, ok := s.addrs[r.gateway]
 	if !ok {
-		return response{}, fmt.Errorf("Gateway %s has no address", r.gateway)
+		return response{}, fmt.Errorf("no address known for Gateway %s", r.gateway)
 	}
 	method, body := http.MethodGet, io.Reader(nil)
 	if r.body != "" {
@@ -116,9 +116,8 @@ type expect struct {
 	// podPrefix, namespace: the echo pod's name starts with it, and its namespace.
 	podPrefix string
 	namespace string
-	// pods, when set, are the only pods (and ports, "ip:port" form, in podPorts) that may answer.
-	pods     []string
-	podPorts []string
+	// pods, when set, are the only pods that may answer.
+	pods []string
 	// served is the x-conformance-test-served-endpoint the picker must report.
 	served string
 }

@@ -95,7 +95,7 @@ func TestAllPass(t *testing.T) {
 	start := time.Now()
 	stdout, stderr, code := run(t, "--report-output", report, "--organization", "igw-dev", "--project", "standin",
 		"--url", "https://github.com/igw-dev/igw", "--version", "v0.0.0-test", "--contact", "@igw-dev/maintainers")
-	t.Logf("took %s\n%s", time.Since(start), stderr)
+	t.Logf("took %s\nstderr:\n%s\nstdout:\n%s", time.Since(start), stderr, stdout)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s", code, stdout)
 	}

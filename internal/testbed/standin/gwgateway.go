@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -234,9 +233,8 @@ func (g *gatewayServer) openStream(ctx context.Context, addr string) (extprocv3.
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// The stream lives as long as the request; the connection goes with it.
 	context.AfterFunc(ctx, func() { conn.Close() })
-	_ = cancel
 	return extprocv3.NewExternalProcessorClient(conn).Process(ctx)
 }
 
