@@ -38,6 +38,7 @@ type Options struct {
 	TimeoutConfig  []string
 	Images         conf.Images
 	List           bool
+	DryRun         kube.DryRun
 
 	// HTTP sends the checks' traffic; nil uses a plain client. Tests point it at a stand-in.
 	HTTP *http.Client
@@ -105,6 +106,7 @@ Exit status: 0 when every check run passed, 1 when one failed, 3 when the suite 
 	fs.StringVar(&o.Images.Echo, "image-echo", o.Images.Echo, "the echo server image the model server Deployments run")
 	fs.StringVar(&o.Images.Picker, "image-picker", o.Images.Picker, "the test endpoint picker image")
 	fs.BoolVar(&o.List, "list", false, "print the checks and what each needs, and run nothing")
+	cmdutil.AddDryRunFlag(fs, &o.DryRun, `"client" prints the base the run would create (YAML) and runs no check; "server" has the API server check it without creating it; "none" runs the suite`)
 	cmdutil.AddOutputFlag(fs, &o.Output)
 	return cmd
 }

@@ -9,10 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	conf "github.com/igw-dev/igw/internal/conformance"
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // Run runs the suite (or lists it), prints the outcome, writes the report, and returns the exit
@@ -21,6 +23,9 @@ func Run(ctx context.Context, o *Options) error {
 	if o.List {
 		return cannot(cmdutil.Print(o.IO.Out, o.Output, listing(o.checks)))
 	}
+	if o.DryRun == kube.DryRunClient {
+		return cannot(printBase(o.IO.Out, conf.Base(o.GatewayClass, o.Images)))
+	}
 	dyn, err := o.Kube.Dynamic()
 	if err != nil {
 		return cannot(err)
@@ -28,6 +33,13 @@ func Run(ctx context.Context, o *Options) error {
 	cfg := conf.Config{GatewayClass: o.GatewayClass, Images: o.Images, Timeouts: o.timeouts, Cleanup: o.Cleanup,
 		Skip: o.skipped(), Implementation: o.Implementation, Mode: o.Mode}
 	suite := conf.New(cfg, dyn, o.HTTP, o.IO.ErrOut)
+	if o.DryRun == kube.DryRunServer {
+		lines, err := suite.DryRunBase(ctx)
+		for _, l := range lines {
+			fmt.Fprintln(o.IO.Out, l)
+		}
+		return cannot(err)
+	}
 	versions, err := suite.ReadVersions(ctx)
 	if err != nil {
 		return cannot(err)
@@ -53,6 +65,20 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if out.Report.ProfileReports[0].Core.Failed > 0 {
 		return &cmdutil.ExitError{Code: exitFailed}
+	}
+	return nil
+}
+
+// printBase writes the base as YAML documents, as kubectl apply would take them.
+func printBase(w io.Writer, objs []*unstructured.Unstructured) error {
+	for _, o := range objs {
+		b, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "---\n%s", b); err != nil {
+			return err
+		}
 	}
 	return nil
 }

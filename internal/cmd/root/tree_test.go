@@ -36,7 +36,7 @@ func commands() []command {
 		{path: "validate", output: true},
 		{path: "diagnose", output: true},
 		{path: "verify", output: true},
-		{path: "conformance", output: true},
+		{path: "conformance", output: true, dryRun: true},
 		{path: "top", output: true},
 		{path: "route set", args: []string{"llama"}, output: true, dryRun: true},
 		{path: "route show", output: true},
