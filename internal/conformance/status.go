@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -66,33 +67,43 @@ func (want cond) meets(got condition, gen int64) bool {
 		(!want.generation || got.observed == gen)
 }
 
-// poll calls f every interval until it returns true or an error, or timeout passes; it then
-// returns the last mismatch f described.
+// poll calls f every interval until it returns true or timeout passes; it then returns the last
+// mismatch f described. An error that only says the deadline came (the GET cut short, or
+// client-go's rate limiter refusing to wait past it) does not replace what was last seen: a
+// person needs the object's state, not the clock's.
 func poll(ctx context.Context, interval, timeout time.Duration, f func(ctx context.Context) (ok bool, saw string, err error)) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var last string
 	for {
 		ok, saw, err := f(ctx)
-		if err != nil && ctx.Err() == nil {
-			saw = err.Error()
-		}
-		if ok {
+		switch {
+		case ok:
 			return "", nil
+		case err != nil && !aboutDeadline(ctx, err):
+			last = err.Error()
+		case err == nil:
+			last = saw
 		}
 		select {
 		case <-ctx.Done():
 			if parent := context.Cause(ctx); parent != context.DeadlineExceeded {
-				return saw, parent
+				return last, parent
 			}
-			return saw, errTimeout
+			return last, errTimeout
 		case <-t.C:
 		}
 	}
 }
 
 var errTimeout = fmt.Errorf("timed out")
+
+// aboutDeadline says err comes from ctx running out rather than from the cluster.
+func aboutDeadline(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "would exceed context deadline")
+}
 
 // objectCondition waits until the object's own status.conditions meet want (GatewayClass,
 // Gateway).

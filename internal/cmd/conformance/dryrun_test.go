@@ -26,6 +26,17 @@ func TestDryRun(t *testing.T) {
 	}
 	cmdtest.Contains(t, "stdout", stdout, "kind: Namespace", "name: "+conf.InfraNamespace, "gatewayClassName: "+className, "kind: InferencePool")
 
+	// What a dry run leaves: the primary Gateway as it was (absent, or left by an earlier run).
+	gws := schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}
+	dyn := dynamic.NewForConfigOrDie(bed.Config)
+	state := func() string {
+		u, err := dyn.Resource(gws).Namespace(conf.InfraNamespace).Get(context.Background(), conf.PrimaryGateway, metav1.GetOptions{})
+		if err != nil {
+			return "absent"
+		}
+		return u.GetResourceVersion()
+	}
+	before := state()
 	stdout, _, code, err = cmdtest.RunAsRoot(t, NewCmd, nil, bed.Config, "--gateway-class", className, "--dry-run=server")
 	if code != 0 {
 		t.Fatalf("server: exit %d: %v\n%s", code, err, stdout)
@@ -34,9 +45,7 @@ func TestDryRun(t *testing.T) {
 	if !strings.Contains(stdout, "Gateway "+conf.InfraNamespace+"/"+conf.PrimaryGateway+": ") {
 		t.Errorf("server: no line for the primary Gateway:\n%s", stdout)
 	}
-	gws := schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}
-	dyn := dynamic.NewForConfigOrDie(bed.Config)
-	if _, err := dyn.Resource(gws).Namespace(conf.InfraNamespace).Get(context.Background(), conf.PrimaryGateway, metav1.GetOptions{}); err == nil {
-		t.Error("a dry run created the primary Gateway")
+	if after := state(); after != before {
+		t.Errorf("a dry run changed the primary Gateway: %s, then %s", before, after)
 	}
 }

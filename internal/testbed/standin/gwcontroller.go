@@ -33,6 +33,9 @@ type GatewayFaults struct {
 	NoServedMetadata bool
 	// HTTP1Only speaks HTTP/1.1 to every pool, appProtocol kubernetes.io/h2c too.
 	HTTP1Only bool
+	// NoPoolParentNamespace leaves namespace out of each InferencePool status.parents[].parentRef,
+	// which the API allows but leaves the parent ambiguous.
+	NoPoolParentNamespace bool
 }
 
 // GatewayOptions configure a GatewayController.

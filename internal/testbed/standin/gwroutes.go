@@ -112,8 +112,12 @@ func (c *GatewayController) routeStatuses(ctx context.Context, s *snapshot) erro
 			if svc, ok, _ := unstructured.NestedString(pool.Object, "spec", "endpointPickerRef", "name"); ok && findObj(s.services, pool.GetNamespace(), svc) == nil {
 				resolved = c.condition("ResolvedRefs", "False", "InvalidExtensionRef", gen)
 			}
+			ref := map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": p.ns, "name": p.name}
+			if c.opts.Faults.NoPoolParentNamespace {
+				delete(ref, "namespace")
+			}
 			st = append(st, map[string]any{
-				"parentRef":      map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": p.ns, "name": p.name},
+				"parentRef":      ref,
 				"controllerName": c.opts.ControllerName,
 				"conditions":     []any{c.condition("Accepted", "True", "Accepted", gen), resolved},
 			})
