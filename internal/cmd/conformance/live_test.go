@@ -107,6 +107,7 @@ func TestAllPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("report:\n%s", b)
 	var got conf.Report
 	if err := yaml.UnmarshalStrict(b, &got); err != nil {
 		t.Fatalf("report: %v\n%s", err, b)
