@@ -35,25 +35,11 @@ func NewLive(cfg *rest.Config, o Options) (Source, error) {
 	if !o.AllNamespaces && o.Namespace == "" {
 		o.Namespace = "default"
 	}
-	cfg = rest.CopyConfig(cfg)
 	// Informers and a GET per pod per interval: client-go's default 5 requests a second would
 	// make a refresh of a large pool take minutes.
-	cfg.QPS, cfg.Burst = 200, 400
-	kube, err := kubernetes.NewForConfig(cfg)
+	cfg, kube, dyn, served, err := connect(cfg, 200)
 	if err != nil {
 		return nil, err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	served, err := servedPools(kube)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the cluster at %s: %w", cfg.Host, err)
-	}
-	if len(served) == 0 {
-		return nil, fmt.Errorf("the cluster at %s does not serve InferencePools (neither %s nor the alpha %s): install the CRDs with `igwctl install crds`",
-			cfg.Host, gvrPoolV1.GroupVersion(), gvrPoolAlpha.GroupVersion())
 	}
 	ns := o.Namespace
 	if o.AllNamespaces {
@@ -105,6 +91,30 @@ func scopeOf(o Options) string {
 }
 
 // servedPools are the pool resources the cluster serves; an error means it did not answer.
+// connect makes the clients both sources read pools and pods with, at qps requests a second,
+// and refuses a cluster that cannot be reached or serves no InferencePool API.
+func connect(cfg *rest.Config, qps float32) (*rest.Config, kubernetes.Interface, dynamic.Interface, []schema.GroupVersionResource, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = qps, 2*int(qps)
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	served, err := servedPools(kube)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("cannot reach the cluster at %s: %w", cfg.Host, err)
+	}
+	if len(served) == 0 {
+		return nil, nil, nil, nil, fmt.Errorf("the cluster at %s does not serve InferencePools (neither %s nor the alpha %s): install the CRDs with `igwctl install crds`",
+			cfg.Host, gvrPoolV1.GroupVersion(), gvrPoolAlpha.GroupVersion())
+	}
+	return cfg, kube, dyn, served, nil
+}
+
 func servedPools(kube kubernetes.Interface) ([]schema.GroupVersionResource, error) {
 	var out []schema.GroupVersionResource
 	for _, gvr := range []schema.GroupVersionResource{gvrPoolV1, gvrPoolAlpha} {

@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/igw-dev/igw/internal/modelserver"
@@ -54,22 +52,9 @@ func NewPrometheus(url string, cfg *rest.Config, o Options) (Source, error) {
 	if _, _, _, err := papi.Query(ctx, "1", time.Now()); err != nil {
 		return nil, fmt.Errorf("cannot query Prometheus at %s: %w", url, err)
 	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 50, 100
-	kube, err := kubernetes.NewForConfig(cfg)
+	_, kube, dyn, served, err := connect(cfg, 50)
 	if err != nil {
 		return nil, err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	served, err := servedPools(kube)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the cluster at %s: %w", cfg.Host, err)
-	}
-	if len(served) == 0 {
-		return nil, fmt.Errorf("the cluster at %s does not serve InferencePools: install the CRDs with `igwctl install crds`", cfg.Host)
 	}
 	s, err := NewScraper(nil, o)
 	if err != nil {

@@ -213,3 +213,16 @@ func describeFlags(flags *genericclioptions.ConfigFlags) string {
 	}
 	return s
 }
+
+// NamespaceOf is the namespace a command works in: -n, else the kubeconfig context's, else
+// default; a nil factory (a test without a cluster) means default.
+func NamespaceOf(f Factory) (string, error) {
+	if f == nil {
+		return "default", nil
+	}
+	ns, err := f.Namespace()
+	if err != nil || ns == "" {
+		return "default", err
+	}
+	return ns, nil
+}

@@ -67,16 +67,7 @@ func Run(ctx context.Context, o *Options) error {
 }
 
 // namespace is the release's: -n, the kubeconfig context's, or default.
-func (o *Options) namespace() (string, error) {
-	if o.Kube == nil {
-		return "default", nil
-	}
-	n, err := o.Kube.Namespace()
-	if err != nil || n == "" {
-		return "default", err
-	}
-	return n, nil
-}
+func (o *Options) namespace() (string, error) { return kube.NamespaceOf(o.Kube) }
 
 // loadChart is the chart built into igwctl unless --chart or --chart-repo names another.
 func (o *Options) loadChart(ctx context.Context) (*chart.Chart, string, error) {

@@ -77,16 +77,7 @@ func Run(ctx context.Context, o *Options) error {
 }
 
 // namespace is the pool's: -n, the kubeconfig context's, or default.
-func (o *Options) namespace() (string, error) {
-	if o.Kube == nil {
-		return "default", nil
-	}
-	n, err := o.Kube.Namespace()
-	if err != nil || n == "" {
-		return "default", err
-	}
-	return n, nil
-}
+func (o *Options) namespace() (string, error) { return kube.NamespaceOf(o.Kube) }
 
 // preflight checks the cluster and settles the inference release: the flag, else the installed
 // CRD's, else the one igwctl's CRDs come from. A client dry run reads no cluster.

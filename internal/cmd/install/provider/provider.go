@@ -165,17 +165,7 @@ func (o *Options) gatewayNamespace() (string, error) {
 	if o.GatewayNamespace != "" {
 		return o.GatewayNamespace, nil
 	}
-	if o.Kube == nil {
-		return "default", nil
-	}
-	ns, err := o.Kube.Namespace()
-	if err != nil {
-		return "", err
-	}
-	if ns == "" {
-		ns = "default"
-	}
-	return ns, nil
+	return kube.NamespaceOf(o.Kube)
 }
 
 func (o *Options) gatewayObject(p providers.Provider) (map[string]any, error) {

@@ -90,12 +90,9 @@ func Run(ctx context.Context, o *Options) error {
 	if err := kube.Ping(ctx, o.Kube); err != nil {
 		return err
 	}
-	ns, err := o.Kube.Namespace()
+	ns, err := kube.NamespaceOf(o.Kube)
 	if err != nil {
 		return err
-	}
-	if ns == "" {
-		ns = "default"
 	}
 	res := &Result{Pool: o.Name, Namespace: ns}
 	if o.DryRun.Enabled() {
