@@ -6,7 +6,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/igw-dev/igw/internal/version.version=$(VERSION)
 
-.PHONY: help build test bench bench-instructions bench-go fuzz lint generate testbed release-check snapshot clean
+.PHONY: help build test bench bench-instructions bench-go fuzz lint generate testbed release-check snapshot image clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,12 @@ release-check: ## validate goreleaser.yaml
 
 snapshot: ## build release archives for every platform into dist/ (no publishing)
 	$(GORELEASER) release --snapshot --clean
+
+# Built with go-containerregistry, no Docker daemon: timestamps come from SOURCE_DATE_EPOCH or
+# the commit, so a commit always gives the same digests.
+image: ## build and push the bbr and igwctl images, linux/amd64+arm64 (IMAGE_REPO=registry/path, BASE_IMAGE optional)
+	@test -n "$(IMAGE_REPO)" || { echo "make image needs IMAGE_REPO, e.g. make image IMAGE_REPO=ghcr.io/igw-dev"; exit 1; }
+	IMAGE_REPO='$(IMAGE_REPO)' BASE_IMAGE='$(BASE_IMAGE)' $(GO) run ./hack/image -version '$(VERSION)'
 
 clean:
 	rm -rf bin dist
