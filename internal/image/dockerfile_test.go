@@ -12,6 +12,7 @@ import (
 
 // dockerfile is what the Dockerfile's final stage says about the running image.
 type dockerfile struct {
+	Base       string    // the last stage's FROM
 	Copy       [2]string // the binary's source in the build stage, and its path in the image
 	User       string
 	Ports      []string // as "9004/tcp"
@@ -54,7 +55,7 @@ func parseDockerfile(t *testing.T, path string) dockerfile {
 		args = strings.TrimSpace(args)
 		switch strings.ToUpper(instr) {
 		case "FROM":
-			d = dockerfile{BuildFlags: d.BuildFlags}
+			d = dockerfile{BuildFlags: d.BuildFlags, Base: strings.Fields(args)[0]}
 		case "RUN":
 			if strings.Contains(args, "go build") {
 				d.BuildFlags = args
@@ -95,6 +96,9 @@ func TestDockerfileAgrees(t *testing.T) {
 	}
 	if d.User != User {
 		t.Errorf("Dockerfile USER %q, image %q", d.User, User)
+	}
+	if d.Base != DefaultBase {
+		t.Errorf("Dockerfile FROM %q, image base %q", d.Base, DefaultBase)
 	}
 	want := append([]string(nil), b.Ports...)
 	got := append([]string(nil), d.Ports...)

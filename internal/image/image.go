@@ -19,7 +19,7 @@ import (
 
 // DefaultBase is where the binaries run unless Options.Base says otherwise: no shell, no
 // package manager, CA certificates and a nonroot user.
-const DefaultBase = "gcr.io/distroless/static:nonroot"
+const DefaultBase = "gcr.io/distroless/static-debian12:nonroot"
 
 // User is distroless's nonroot uid and gid, which the Dockerfile's USER names too.
 const User = "65532:65532"
