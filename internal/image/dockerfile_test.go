@@ -126,7 +126,7 @@ func TestParseDockerfileStages(t *testing.T) {
 	}
 	got := parseDockerfile(t, path)
 	want := dockerfile{
-		Copy: [2]string{"/out/a", "/a"}, User: "1:1", Ports: []string{"2/tcp", "3/udp"},
+		Base: "y", Copy: [2]string{"/out/a", "/a"}, User: "1:1", Ports: []string{"2/tcp", "3/udp"},
 		Entrypoint: []string{"/a", "-v"}, BuildFlags: "go build  -o /out/a ./cmd/a",
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/structpb"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -154,7 +155,7 @@ func (g *gatewayServer) servePool(w http.ResponseWriter, r *http.Request, s snap
 	svc, _, _ := unstructured.NestedString(pool.Object, "spec", "endpointPickerRef", "name")
 	mode, _, _ := unstructured.NestedString(pool.Object, "spec", "endpointPickerRef", "failureMode")
 	failOpen := (mode == "FailOpen" && !f.NeverFailOpen) || f.AlwaysFailOpen
-	picker := pickerAddress(s, pool.GetNamespace(), svc)
+	picker := g.pickerNow(r.Context(), s, pool.GetNamespace(), svc)
 	var stream extprocv3.ExternalProcessor_ProcessClient
 	var dest string
 	if picker != "" {
@@ -209,6 +210,17 @@ func (g *gatewayServer) servePool(w http.ResponseWriter, r *http.Request, s snap
 }
 
 // pickerAddress is the ip:port of a ready endpoint of the picker Service, from its slices.
+// pickerNow reads the picker Service's EndpointSlices as they are now, not as the last poll
+// saw them: a real gateway's lag is its own, and a stand-in that answered from a snapshot
+// taken before a check emptied the Service would pass a fail-open check it should fail.
+func (g *gatewayServer) pickerNow(ctx context.Context, s snapshot, ns, svc string) string {
+	list, err := g.c.dyn.Resource(gvrSlices).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + svc})
+	if err != nil {
+		return pickerAddress(s, ns, svc)
+	}
+	return pickerAddress(snapshot{slices: list.Items}, ns, svc)
+}
+
 func pickerAddress(s snapshot, ns, svc string) string {
 	for _, sl := range s.slices {
 		if sl.GetNamespace() != ns || sl.GetLabels()["kubernetes.io/service-name"] != svc {
