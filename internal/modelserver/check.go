@@ -67,32 +67,38 @@ type Result struct {
 	OldNames []Metric `json:"-"`
 }
 
-// Check reads a scrape against p. The LoRA metric counts as missing only when loraWanted (the
-// server was started with LoRA on): vLLM emits it only then.
+// Check reads a scrape against p for a verdict: what the picker would read, and what it would
+// miss. It is Read's reading with absent numbers as zeros and an older KV-cache name counted as
+// missing (the picker reads only the current one). The LoRA metric counts as missing only when
+// loraWanted (the server was started with LoRA on): vLLM emits it only then.
 func Check(f Families, p Protocol, loraWanted bool) Result {
+	rd := Read(f, p)
 	r := Result{Engine: p.Engine}
 	for _, x := range []struct {
 		m   Metric
+		v   *float64
 		dst *float64
-		agg func([]float64) float64
-		old []Metric
-	}{{p.Waiting, &r.Waiting, sum, nil}, {p.Running, &r.Running, sum, nil}, {p.KVCache, &r.KVCache, maxOf, p.OldKVCache}} {
-		v, ok := f.Series(x.m)
-		if ok {
-			*x.dst = x.agg(v)
+	}{{p.Waiting, rd.Waiting, &r.Waiting}, {p.Running, rd.Running, &r.Running}} {
+		if x.v == nil {
+			r.Missing = append(r.Missing, x.m)
 			continue
 		}
-		r.Missing = append(r.Missing, x.m)
-		for _, old := range x.old {
-			if _, ok := f.Series(old); ok {
-				r.OldNames = append(r.OldNames, old)
-			}
-		}
+		*x.dst = *x.v
+	}
+	switch {
+	case rd.KVCache != nil && rd.KVCacheMetric == p.KVCache.String():
+		r.KVCache = *rd.KVCache
+	case rd.KVCache != nil:
+		r.Missing = append(r.Missing, p.KVCache)
+		old, _ := ParseMetric(rd.KVCacheMetric)
+		r.OldNames = append(r.OldNames, old)
+	default:
+		r.Missing = append(r.Missing, p.KVCache)
 	}
 	if p.LoRA != nil {
 		_, r.LoRA = f.Series(*p.LoRA)
-		if info := NewestLoRA(f, *p.LoRA); info != nil && len(info.Running) > 0 {
-			r.RunningAdapters = info.Running
+		if rd.LoRA != nil && len(rd.LoRA.Running) > 0 {
+			r.RunningAdapters = rd.LoRA.Running
 		}
 		if !r.LoRA && loraWanted {
 			r.Missing = append(r.Missing, *p.LoRA)
