@@ -24,7 +24,6 @@ type live struct {
 	watch   *watcher
 	scraper *Scraper
 	picker  *pickerReader
-	once    sync.Once
 }
 
 // NewLive checks that the cluster answers and serves InferencePools, and returns a Source that
@@ -134,23 +133,7 @@ func servedPools(kube kubernetes.Interface) ([]schema.GroupVersionResource, erro
 
 // Run implements Source. A Source runs once.
 func (l *live) Run(ctx context.Context) <-chan Snapshot {
-	started := false
-	l.once.Do(func() { started = true })
-	if !started {
-		ch := make(chan Snapshot)
-		close(ch)
-		return ch
-	}
-	l.watch.start(ctx)
-	first := true
-	return l.run(ctx, func(ctx context.Context) Snapshot {
-		if first {
-			// The first lists, briefly: a forbidden one never ends, and its error is shown.
-			l.watch.synced(ctx, 5*time.Second)
-			first = false
-		}
-		return l.refresh(ctx)
-	})
+	return l.runWatched(ctx, l.watch, l.refresh)
 }
 
 func (l *live) refresh(ctx context.Context) Snapshot {

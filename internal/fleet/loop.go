@@ -13,6 +13,7 @@ type control struct {
 	interval time.Duration
 	paused   bool
 	wake     chan struct{}
+	once     sync.Once
 }
 
 func newControl(interval time.Duration) *control {
@@ -106,4 +107,26 @@ func (c *control) wait(ctx context.Context, last time.Time) bool {
 			return true
 		}
 	}
+}
+
+// runWatched is Run for the sources that read pools and pods through w: a Source runs once (a
+// second Run gets a closed channel), the watches start with it, and the first refresh waits
+// for the first lists only briefly, since a forbidden one never ends and its error is shown.
+func (c *control) runWatched(ctx context.Context, w *watcher, refresh func(context.Context) Snapshot) <-chan Snapshot {
+	started := false
+	c.once.Do(func() { started = true })
+	if !started {
+		ch := make(chan Snapshot)
+		close(ch)
+		return ch
+	}
+	w.start(ctx)
+	first := true
+	return c.run(ctx, func(ctx context.Context) Snapshot {
+		if first {
+			w.synced(ctx, 5*time.Second)
+			first = false
+		}
+		return refresh(ctx)
+	})
 }

@@ -28,7 +28,6 @@ type promSource struct {
 	opts      Options
 	watch     *watcher
 	protocols map[modelserver.Engine]modelserver.Protocol
-	once      sync.Once
 }
 
 // NewPrometheus checks that Prometheus at url answers and that the cluster at cfg serves
@@ -70,23 +69,7 @@ func NewPrometheus(url string, cfg *rest.Config, o Options) (Source, error) {
 
 // Run implements Source. A Source runs once.
 func (p *promSource) Run(ctx context.Context) <-chan Snapshot {
-	started := false
-	p.once.Do(func() { started = true })
-	if !started {
-		ch := make(chan Snapshot)
-		close(ch)
-		return ch
-	}
-	p.watch.start(ctx)
-	first := true
-	return p.run(ctx, func(ctx context.Context) Snapshot {
-		if first {
-			// The first lists, briefly: a forbidden one never ends, and its error is shown.
-			p.watch.synced(ctx, 5*time.Second)
-			first = false
-		}
-		return p.refresh(ctx)
-	})
+	return p.runWatched(ctx, p.watch, p.refresh)
 }
 
 // promAnswers are one refresh's query results.
