@@ -2,18 +2,15 @@ package requestpath
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"path"
-	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
+
+	"github.com/igw-dev/igw/internal/kube"
 )
 
 // PodGetter GETs a path from one port of a pod.
@@ -36,32 +33,24 @@ var (
 // maxBody bounds what is read of an answer: a model server's /metrics is a few hundred KB.
 const maxBody = 8 << 20
 
-// APIServerProxy reaches pods through the API server's pod proxy subresource
-// (GET /api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH): a laptop cannot reach pod IPs, the API
-// server can. It needs RBAC get on pods/proxy.
+// APIServerProxy reaches pods through the API server's pod proxy subresource: a laptop cannot
+// reach pod IPs, the API server can. It needs RBAC get on pods/proxy.
 type APIServerProxy struct {
-	Client *http.Client
-	// Host is the API server's URL, as rest.Config has it (it may carry a path prefix).
-	Host string
+	*kube.APIProxy
 }
 
 // NewAPIServerProxy builds the proxy's client from the cluster connection.
 func NewAPIServerProxy(cfg *rest.Config) (*APIServerProxy, error) {
-	c, err := rest.HTTPClientFor(cfg)
+	p, err := kube.NewAPIProxy(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &APIServerProxy{Client: c, Host: cfg.Host}, nil
+	return &APIServerProxy{p}, nil
 }
 
 // GetPod implements PodGetter.
 func (p *APIServerProxy) GetPod(ctx context.Context, pod *corev1.Pod, port int32, suffix string) (*PodResponse, error) {
-	u, err := url.Parse(p.Host)
-	if err != nil {
-		return nil, err
-	}
-	u.Path = path.Join(u.Path, "/api/v1/namespaces", pod.Namespace, "pods", pod.Name+":"+strconv.Itoa(int(port)), "proxy", suffix)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.PodURL(pod.Namespace, pod.Name, port, suffix), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -80,20 +69,18 @@ func (p *APIServerProxy) GetPod(ctx context.Context, pod *corev1.Pod, port int32
 	return &PodResponse{Status: resp.StatusCode, Body: body}, nil
 }
 
-// proxyError tells the API server's own answers (a Status object: RBAC refused, the pod could not
-// be reached, the pod is gone) from the pod's, which are returned as they are.
+// proxyError turns the API server's own answers into the errors the steps tell apart; the
+// pod's answers are returned as they are.
 func proxyError(code int, body []byte) error {
-	var st struct {
-		Kind, APIVersion, Message, Reason string
-	}
-	if code < 400 || json.Unmarshal(body, &st) != nil || st.Kind != "Status" || st.APIVersion != "v1" {
+	st, ok := kube.ParseProxyStatus(code, body)
+	if !ok {
 		return nil
 	}
-	switch {
-	case code == http.StatusForbidden:
-		return fmt.Errorf("%w: %s", ErrForbidden, st.Message)
-	case strings.HasPrefix(st.Message, "error trying to reach service"):
-		return fmt.Errorf("%w: %s", ErrNotListening, strings.TrimPrefix(st.Message, "error trying to reach service: "))
+	if cause, ok := st.Unreachable(); ok {
+		return fmt.Errorf("%w: %s", ErrNotListening, cause)
 	}
-	return fmt.Errorf("the API server answered %d %s: %s", code, st.Reason, st.Message)
+	if st.Code == http.StatusForbidden {
+		return fmt.Errorf("%w: %s", ErrForbidden, st.Message)
+	}
+	return fmt.Errorf("the API server answered %d %s: %s", st.Code, st.Reason, st.Message)
 }
