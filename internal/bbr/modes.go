@@ -6,6 +6,8 @@ import (
 	"time"
 
 	procv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+
+	"github.com/igw-dev/igw/internal/bbr/scan"
 )
 
 // fullDuplexChunk: Envoy streams chunks without waiting, and wants each one
@@ -85,15 +87,8 @@ func (s *session) streamedChunk(data []byte, eos bool) error {
 // while Envoy still holds the headers, so the decision rides on the body
 // answer.
 func (s *session) bufferedBody(data []byte, eos bool) error {
-	limit := min(len(data), s.h.MaxBodyBytes)
-	if err := s.scanner.Write(data[:limit]); err != nil {
-		return s.reject(rejectScan(err))
-	}
-	if limit < len(data) && !s.scanner.AllDone() {
-		return s.reject(tooLarge(s.h.MaxBodyBytes))
-	}
-	if err := s.scanner.Write(data[limit:]); err != nil {
-		return s.reject(rejectScan(err))
+	if rej := scanWhole(s.scanner, data, s.h.MaxBodyBytes); rej != nil {
+		return s.reject(rej)
 	}
 	partial := !eos && s.reqMode == procv3.ProcessingMode_BUFFERED_PARTIAL && !s.scanner.Complete()
 	if partial {
@@ -118,6 +113,24 @@ func (s *session) bufferedBody(data []byte, eos bool) error {
 // what they know when it has.
 func (s *session) overLimit(n int) bool {
 	return s.pending+n > s.h.MaxBodyBytes
+}
+
+// scanWhole feeds a body that arrived in one piece to sc: the fields must complete within the
+// first limit bytes (413 otherwise), and the rest is still scanned for a second top-level
+// "model". BUFFERED mode and DecideBody both come through here, so a prediction cannot drift
+// from what bbr does.
+func scanWhole(sc *scan.Scanner, data []byte, limit int) *Reject {
+	n := min(len(data), limit)
+	if err := sc.Write(data[:n]); err != nil {
+		return rejectScan(err)
+	}
+	if n < len(data) && !sc.AllDone() {
+		return tooLarge(limit)
+	}
+	if err := sc.Write(data[n:]); err != nil {
+		return rejectScan(err)
+	}
+	return nil
 }
 
 func tooLarge(limit int) *Reject {

@@ -8,15 +8,8 @@ import "github.com/igw-dev/igw/internal/bbr/scan"
 // feed the scanner chunk by chunk themselves.
 func (p *Policy) DecideBody(body []byte, maxBodyBytes int) (Decision, *Reject) {
 	sc := scan.New(p.fields, p.scanLimit())
-	limit := min(len(body), maxBodyBytes)
-	if err := sc.Write(body[:limit]); err != nil {
-		return Decision{}, rejectScan(err)
-	}
-	if limit < len(body) && !sc.AllDone() {
-		return Decision{}, tooLarge(maxBodyBytes)
-	}
-	if err := sc.Write(body[limit:]); err != nil {
-		return Decision{}, rejectScan(err)
+	if rej := scanWhole(sc, body, maxBodyBytes); rej != nil {
+		return Decision{}, rej
 	}
 	if err := sc.Finish(); err != nil {
 		return Decision{}, rejectScan(err)
