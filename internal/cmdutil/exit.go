@@ -3,6 +3,8 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+
+	"github.com/spf13/cobra"
 )
 
 // ExitError ends igwctl with exit status Code. A command returns one when its exit status says
@@ -49,4 +51,14 @@ func WithCode(code int, err error) error {
 		return nil
 	}
 	return &ExitError{Code: code, Err: err}
+}
+
+// UsageCode makes a command line that cmd cannot take, its arguments or its flags, exit with
+// code: commands whose exit statuses scripts read (diagnose, verify, top, conformance) keep 1
+// for what they found and give a bad command line the code for "could not run".
+func UsageCode(code int, cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error { return WithCode(code, args(c, a)) }
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return WithCode(code, err) })
 }

@@ -86,10 +86,10 @@ Exit status: 0 when every check run passed, 1 when one failed, 3 when the suite 
   # Two checks, leaving the base in place to look at, with shorter waits
   igwctl conformance --gateway-class istio --run-test InferencePoolAccepted,EppUnAvailableFailOpen \
     --cleanup=false --timeout-config MaxTimeToConsistency=60s`,
-		Args: func(cmd *cobra.Command, args []string) error { return cannot(cobra.NoArgs(cmd, args)) },
+		Args: cobra.NoArgs,
 		RunE: cmdutil.RunE(o, Run, hook, func(*cobra.Command, []string) error { return cannot(o.prepare()) }),
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cannot(err) })
+	cmdutil.UsageCode(exitCannot, cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&o.GatewayClass, "gateway-class", "", "the GatewayClass whose implementation is checked (required)")
 	fs.StringSliceVar(&o.RunTests, "run-test", nil, "run only these checks (comma-separated names); the others count as skipped")

@@ -108,14 +108,12 @@ Warning finding and --fail-on is warning, 3 when the analysis could not run.`,
 
   # Findings as JSON
   igwctl diagnose -f deploy/ -o json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			return cannot(cobra.NoArgs(cmd, args))
-		},
+		Args: cobra.NoArgs,
 		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, _ []string) error {
 			return cannot(o.prepare(cmd))
 		}),
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cannot(err) })
+	cmdutil.UsageCode(exitCannot, cmd)
 	fs := cmd.Flags()
 	fs.StringSliceVarP(&o.Files, "filename", "f", nil, "files or directories of objects to diagnose, - for standard input (repeatable)")
 	fs.BoolVarP(&o.Recursive, "recursive", "R", false, "read the directories given with -f recursively")

@@ -99,14 +99,12 @@ namespace) is shown. Exit status: 0, or 3 when top could not run.`,
 
   # From the cluster's Prometheus
   igwctl top -A --prometheus http://prometheus.monitoring:9090`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			return cannot(cobra.MaximumNArgs(1)(cmd, args))
-		},
+		Args: cobra.MaximumNArgs(1),
 		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, args []string) error {
 			return cannot(o.prepare(cmd, args))
 		}),
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cannot(err) })
+	cmdutil.UsageCode(exitCannot, cmd)
 	fs := cmd.Flags()
 	cmdutil.AddAllNamespacesFlag(fs, &o.Fleet.AllNamespaces)
 	fs.DurationVar(&o.Fleet.Interval, "interval", o.Fleet.Interval, "time between refreshes (at least 100ms; + and - change it on the screen)")

@@ -87,14 +87,12 @@ LIST per kind. Exit status: 0 when no step failed, 1 when one did, 3 when verify
 
   # Every pool of the cluster, as JSON
   igwctl verify -A -o json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			return cannot(cobra.MaximumNArgs(1)(cmd, args))
-		},
+		Args: cobra.MaximumNArgs(1),
 		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, args []string) error {
 			return cannot(o.prepare(cmd, args))
 		}),
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cannot(err) })
+	cmdutil.UsageCode(exitCannot, cmd)
 	fs := cmd.Flags()
 	cmdutil.AddAllNamespacesFlag(fs, &o.AllNamespaces)
 	fs.BoolVar(&o.Probe, "probe", false, "send one real completion through each Gateway to the pool (and one per model a route matches)")
