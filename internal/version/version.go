@@ -1,14 +1,24 @@
 // Package version holds the build's version, stamped by the release build.
 package version
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"strings"
+)
 
 // Set by -ldflags "-X github.com/igw-dev/igw/internal/version.version=v1.2.3 ...".
 var (
 	version = ""
 	commit  = ""
 	date    = ""
+	// bbrDigest is the digest (sha256:...) of the bbr image index the release built for this
+	// version. Images are reproducible, so the release computes it before building igwctl; a
+	// build that did not record one leaves it empty and igwctl pulls by tag.
+	bbrDigest = ""
 )
+
+// BBRRepository is where the release publishes the bbr image.
+const BBRRepository = "ghcr.io/igw-dev/bbr"
 
 // Info describes the running binary.
 type Info struct {
@@ -29,8 +39,11 @@ func Get() Info {
 			i.Version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && i.Commit == "" {
+			switch {
+			case s.Key == "vcs.revision" && i.Commit == "":
 				i.Commit = s.Value
+			case s.Key == "vcs.time" && i.BuildDate == "":
+				i.BuildDate = s.Value
 			}
 		}
 	}
@@ -38,4 +51,47 @@ func Get() Info {
 		i.Version = "dev"
 	}
 	return i
+}
+
+// Release reports whether this build is a tagged release (a SemVer version such as v1.2.3 or
+// 1.2.3-rc.1), as opposed to a development build ("dev", a git describe with a commit count, or
+// "-dirty"). Only a release knows which bbr image matches it.
+func (i Info) Release() bool {
+	v := strings.TrimPrefix(i.Version, "v")
+	if v == "" || v == "dev" || strings.Contains(v, "dirty") || strings.Contains(v, "snapshot") {
+		return false
+	}
+	core, _, _ := strings.Cut(v, "-")
+	core, _, _ = strings.Cut(core, "+")
+	parts := strings.Split(core, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	// git describe past a tag: v1.2.3-4-gabcdef0.
+	if _, pre, ok := strings.Cut(v, "-"); ok {
+		if f := strings.Split(pre, "-"); len(f) >= 2 && strings.HasPrefix(f[len(f)-1], "g") {
+			return false
+		}
+	}
+	return true
+}
+
+// AppVersion is the version as chart appVersions and image tags spell it: without the leading
+// "v" (v1.2.3 is tagged 1.2.3, as goreleaser's .Version and Helm charts do).
+func (i Info) AppVersion() string { return strings.TrimPrefix(i.Version, "v") }
+
+// BBRImage is the bbr image that matches this build: for a release, BBRRepository at the
+// release's tag and, when the release recorded it, digest; otherwise ok is false and callers
+// keep the chart's own default.
+func BBRImage() (repo, tag, digest string, ok bool) {
+	i := Get()
+	if !i.Release() {
+		return "", "", "", false
+	}
+	return BBRRepository, i.AppVersion(), bbrDigest, true
 }
