@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/igw-dev/igw/internal/bbr/adapters"
+	"github.com/igw-dev/igw/internal/bbr/scan"
 	"github.com/igw-dev/igw/internal/bbr/wire"
 )
 
@@ -166,7 +167,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	addrs := Addrs{lis[0].Addr().String(), lis[1].Addr().String(), lis[2].Addr().String()}
 	s.ready <- addrs
 	s.log.Info("bbr serving", "grpc", addrs.GRPC, "health", addrs.Health, "metrics", addrs.Metrics,
-		"tls", s.opts.SecureServing, "model_headers", strings.Join(s.handler.Policy.ModelHeaders, ","))
+		"tls", s.opts.SecureServing, "model_headers", strings.Join(s.handler.Policy.ModelHeaders, ","),
+		"json_scanner", scan.Accelerator())
 
 	var serveErr error
 	select {

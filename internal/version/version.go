@@ -2,6 +2,7 @@
 package version
 
 import (
+	"runtime"
 	"runtime/debug"
 	"strings"
 )
@@ -26,12 +27,14 @@ type Info struct {
 	Commit    string `json:"commit,omitempty"`
 	BuildDate string `json:"buildDate,omitempty"`
 	GoVersion string `json:"goVersion"`
+	// Platform is the binary's GOOS/GOARCH, e.g. linux/amd64.
+	Platform string `json:"platform"`
 }
 
 // Get returns the stamped version, or what the Go toolchain recorded for an
 // unstamped build (go install, go run).
 func Get() Info {
-	i := Info{Version: version, Commit: commit, BuildDate: date}
+	i := Info{Version: version, Commit: commit, BuildDate: date, Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	bi, ok := debug.ReadBuildInfo()
 	if ok {
 		i.GoVersion = bi.GoVersion
@@ -50,7 +53,30 @@ func Get() Info {
 	if i.Version == "" {
 		i.Version = "dev"
 	}
+	if i.GoVersion == "" {
+		i.GoVersion = runtime.Version()
+	}
 	return i
+}
+
+// ShortCommit is the commit as one line of text shows it: its first 12 hex digits, or "none"
+// when the build recorded none.
+func (i Info) ShortCommit() string {
+	switch {
+	case i.Commit == "":
+		return "none"
+	case len(i.Commit) > 12:
+		return i.Commit[:12]
+	}
+	return i.Commit
+}
+
+// Built is the build date as text shows it, "unknown" when the build recorded none.
+func (i Info) Built() string {
+	if i.BuildDate == "" {
+		return "unknown"
+	}
+	return i.BuildDate
 }
 
 // Release reports whether this build is a tagged release (a SemVer version such as v1.2.3 or

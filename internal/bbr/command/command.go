@@ -15,6 +15,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/igw-dev/igw/internal/bbr"
+	"github.com/igw-dev/igw/internal/bbr/scan"
 	"github.com/igw-dev/igw/internal/version"
 )
 
@@ -31,7 +32,7 @@ It reads the top-level "model" of each OpenAI-style JSON request body as it stre
 through the gateway, and sets x-gateway-inference-model and x-gateway-model-name
 (and x-gateway-base-model-name for LoRA adapters) so HTTPRoutes can split traffic
 per model. It runs with no flags and no cluster; see the README for deployment.`,
-		Version:       v.Version,
+		Version:       versionText(v),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -59,6 +60,13 @@ per model. It runs with no flags and no cluster; see the README for deployment.`
 	cmd.SetErr(stderr)
 	o.AddFlags(cmd.Flags())
 	return cmd
+}
+
+// versionText is what --version prints after "bbr version": the version, then the build and which
+// JSON string scanner this process runs (avx2, or the portable word loop).
+func versionText(v version.Info) string {
+	return fmt.Sprintf("%s (commit %s, built %s, %s, %s, JSON scanner: %s)",
+		v.Version, v.ShortCommit(), v.Built(), v.GoVersion, v.Platform, scan.Accelerator())
 }
 
 // Main runs bbr and returns the process exit code.

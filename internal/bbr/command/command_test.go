@@ -2,8 +2,13 @@ package command
 
 import (
 	"bytes"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/igw-dev/igw/internal/bbr/scan"
+	"github.com/igw-dev/igw/internal/version"
 )
 
 func TestBadInvocationsExitNonZero(t *testing.T) {
@@ -43,5 +48,26 @@ func TestHelpAndVersion(t *testing.T) {
 	out.Reset()
 	if code := Main([]string{"--version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "bbr version") {
 		t.Fatalf("version: exit %d %q", code, out.String())
+	}
+}
+
+// --version names the build and the JSON scanner this process runs.
+func TestVersionFields(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"--version"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	v := version.Get()
+	line := out.String()
+	want := fmt.Sprintf("bbr version %s (commit %s, built %s, %s, %s, JSON scanner: %s)\n",
+		v.Version, v.ShortCommit(), v.Built(), v.GoVersion, runtime.GOOS+"/"+runtime.GOARCH, scan.Accelerator())
+	if line != want {
+		t.Fatalf("--version printed\n%q, want\n%q", line, want)
+	}
+	if !strings.HasSuffix(line, "JSON scanner: avx2)\n") && !strings.HasSuffix(line, "JSON scanner: portable)\n") {
+		t.Errorf("--version does not name the scanner: %q", line)
+	}
+	if runtime.GOARCH != "amd64" && !strings.Contains(line, "portable") {
+		t.Errorf("%s has no AVX2 scanner: %q", runtime.GOARCH, line)
 	}
 }
