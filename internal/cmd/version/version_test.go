@@ -3,11 +3,13 @@ package version
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/cmdutil/cmdtest"
+	"github.com/igw-dev/igw/internal/version"
 )
 
 func TestVersionOutputs(t *testing.T) {
@@ -41,5 +43,37 @@ func TestFlagParsing(t *testing.T) {
 	}
 	if _, err := cmdtest.Parse(t, NewCmd, "-o", "xml"); err == nil || !strings.Contains(err.Error(), "must be one of text, json, yaml") {
 		t.Errorf("-o xml: %v", err)
+	}
+}
+
+func TestClientFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		server bool
+	}{{nil, false}, {[]string{"--client"}, false}, {[]string{"--client=true"}, false}, {[]string{"--client=false"}, true},
+		{[]string{"--client=false", "-A"}, true}} {
+		if o, err := cmdtest.Parse(t, NewCmd, tc.args...); err != nil || o.Server != tc.server {
+			t.Errorf("%v: %+v %v", tc.args, o, err)
+		}
+	}
+	if _, err := cmdtest.Parse(t, NewCmd, "--client=maybe"); err == nil {
+		t.Error("--client=maybe was accepted")
+	}
+	f := NewCmd(&cmdutil.Factory{}, nil).Flags().Lookup("client")
+	if f.DefValue != "true" {
+		t.Errorf("--client defaults to %q", f.DefValue)
+	}
+}
+
+// The text line names the version, commit, build date, Go version and platform.
+func TestClientText(t *testing.T) {
+	io, out, _ := cmdtest.Streams()
+	if err := Run(context.Background(), &Options{IO: io}); err != nil {
+		t.Fatal(err)
+	}
+	v := version.Get()
+	want := "igwctl " + v.Version + " (commit " + v.ShortCommit() + ", built " + v.Built() + ", " + v.GoVersion + " " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out, want)
 	}
 }
