@@ -1,4 +1,5 @@
-// Command igwctl is the operator's CLI for the Gateway API Inference Extension.
+// Command igwctl is the operator's CLI for the Gateway API Inference Extension. Installed as
+// kubectl-igw (krew does), it is the kubectl plugin `kubectl igw`.
 package main
 
 import (
@@ -11,7 +12,7 @@ import (
 
 func main() {
 	io := cmdutil.System()
-	if err := root.NewCmd(io).Execute(); err != nil {
+	if err := root.NewCmdNamed(io, os.Args[0]).Execute(); err != nil {
 		if !cmdutil.Silent(err) {
 			fmt.Fprintf(io.ErrOut, "Error: %v\n", err)
 		}

@@ -2,6 +2,10 @@
 package root
 
 import (
+	"path/filepath"
+	"regexp"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/igw-dev/igw/internal/cmd/conformance"
@@ -18,6 +22,46 @@ import (
 	"github.com/igw-dev/igw/internal/kube"
 	ver "github.com/igw-dev/igw/internal/version"
 )
+
+// PluginName is the executable name kubectl plugin managers (krew) install igwctl under: kubectl
+// runs it for `kubectl igw ...`, and for completion runs kubectl_complete-igw, which asks it
+// with `kubectl-igw __complete ...`.
+const PluginName = "kubectl-igw"
+
+// PluginDisplayName is how help, usage and examples spell the command when run as a plugin.
+const PluginDisplayName = "kubectl igw"
+
+// NewCmdNamed returns the root command for igwctl run as the executable arg0 (os.Args[0]): run as
+// kubectl-igw (or kubectl-igw.exe), help, usage and examples read "kubectl igw ...", as the user
+// typed it; under any other name it is NewCmd.
+func NewCmdNamed(io *cmdutil.IOStreams, arg0 string) *cobra.Command {
+	cmd := NewCmd(io)
+	if IsPlugin(arg0) {
+		cmd.Use = PluginName
+		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: PluginDisplayName}
+		renameExamples(cmd, PluginDisplayName)
+	}
+	return cmd
+}
+
+// IsPlugin reports whether arg0 is igwctl installed as a kubectl plugin.
+func IsPlugin(arg0 string) bool {
+	base := filepath.Base(strings.ReplaceAll(arg0, `\`, "/"))
+	if len(base) > 4 && strings.EqualFold(base[len(base)-4:], ".exe") {
+		base = base[:len(base)-4]
+	}
+	return base == PluginName
+}
+
+var igwctlWord = regexp.MustCompile(`\bigwctl\b`)
+
+// renameExamples spells the command as name in the Examples of cmd and its subcommands.
+func renameExamples(cmd *cobra.Command, name string) {
+	cmd.Example = igwctlWord.ReplaceAllLiteralString(cmd.Example, name)
+	for _, sub := range cmd.Commands() {
+		renameExamples(sub, name)
+	}
+}
 
 // NewCmd returns the igwctl root command, writing to io.
 func NewCmd(io *cmdutil.IOStreams) *cobra.Command {
