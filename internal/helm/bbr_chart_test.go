@@ -195,6 +195,24 @@ func TestBBRChartDefaults(t *testing.T) {
 	}
 }
 
+// image.digest pins the image: repository:tag@digest, the tag defaulting to the appVersion as
+// without a digest, or repository@digest when the tag is set empty.
+func TestBBRChartImageDigest(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("0f", 32)
+	for _, tc := range []struct {
+		set  []string
+		want string
+	}{
+		{[]string{"image.tag=1.2.3"}, "ghcr.io/igw-dev/bbr:1.2.3"},
+		{[]string{"image.digest=" + digest}, "ghcr.io/igw-dev/bbr@" + digest},
+		{[]string{"image.digest=" + digest, "image.tag=1.2.3"}, "ghcr.io/igw-dev/bbr:1.2.3@" + digest},
+		{[]string{"image.digest=" + digest, "image.tag=1.2.3", "image.repository=localhost:5000/bbr"}, "localhost:5000/bbr:1.2.3@" + digest},
+	} {
+		_, objs := renderBBR(t, Values{Set: tc.set})
+		wantField(t, container(t, objs), tc.want, "image")
+	}
+}
+
 func TestBBRChartOptions(t *testing.T) {
 	flagsFile := writeFile(t, "flags.yaml", "flags:\n  max-model-length: 1048576\n  rules-file: /etc/bbr/rules.yaml\n")
 	_, objs := renderBBR(t, Values{
@@ -391,6 +409,10 @@ func TestBBRChartSchema(t *testing.T) {
 		{[]string{"maxBodyBytes=8MB"}, []string{"maxBodyBytes"}},
 		{[]string{"maxHeldBytes=1GB"}, []string{"maxHeldBytes"}},
 		{[]string{"image.pullPolicy=Sometimes"}, []string{"image.pullPolicy"}},
+		{[]string{"image.digest=sha256:abc"}, []string{"image.digest"}},
+		{[]string{"image.digest=" + strings.Repeat("ab", 32)}, []string{"image.digest"}},
+		{[]string{"image.tag=1.0@sha256:" + strings.Repeat("ab", 32)}, []string{"image.tag"}},
+		{[]string{"image.sha=x"}, []string{"image", "sha"}},
 		{[]string{"logFormat=xml"}, []string{"logFormat", "json"}},
 		{[]string{"modelHeaders={X Bad}"}, []string{"modelHeaders[0]"}},
 	} {

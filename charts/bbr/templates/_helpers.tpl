@@ -38,6 +38,23 @@ app.kubernetes.io/part-of: igw
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/*
+The container image: repository:tag, the tag defaulting to the chart's appVersion; with a digest,
+repository:tag@digest, or repository@digest when no tag is given.
+*/}}
+{{- define "bbr.image" -}}
+{{- $img := .Values.image }}
+{{- if $img.digest }}
+{{- if $img.tag }}
+{{- printf "%s:%s@%s" $img.repository $img.tag $img.digest }}
+{{- else }}
+{{- printf "%s@%s" $img.repository $img.digest }}
+{{- end }}
+{{- else }}
+{{- printf "%s:%s" $img.repository ($img.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
 {{- define "bbr.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "bbr.fullname" .) .Values.serviceAccount.name }}

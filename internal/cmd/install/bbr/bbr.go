@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/igw-dev/igw/internal/helm"
 	"github.com/igw-dev/igw/internal/kube"
 	"github.com/igw-dev/igw/internal/providers"
+	"github.com/igw-dev/igw/internal/version"
 )
 
 // Options are the flags of `igwctl install bbr` and what the command is given.
@@ -27,6 +29,9 @@ type Options struct {
 
 	Provider         string
 	Image            string
+	ImageRepository  string
+	ImageTag         string
+	ImageDigest      string
 	Files            []string
 	Set, SetString   []string
 	Gateway          string
@@ -40,13 +45,46 @@ type Options struct {
 	Timeout          time.Duration
 	Output           cmdutil.Format
 
-	providerSet, gatewaySet bool
+	// ReleaseImage is the bbr image released with this igwctl, nil for a development build: the
+	// default image, pinned by digest when the release recorded one. NewCmd fills it from
+	// version.BBRImage.
+	ReleaseImage *Image
+	// BuiltinVersion, when set, replaces the built-in chart's version and appVersion (a release
+	// build's own version, so the chart's default image tag is igwctl's). NewCmd fills it for a
+	// release build; a development build keeps Chart.yaml's.
+	BuiltinVersion string
+
+	providerSet, gatewaySet                   bool
+	imageRepoSet, imageTagSet, imageDigestSet bool
+}
+
+// Image is a container image reference split into the chart's image values.
+type Image struct {
+	Repository string `json:"repository"`
+	Tag        string `json:"tag,omitempty"`
+	Digest     string `json:"digest,omitempty"`
+}
+
+// String is REPOSITORY[:TAG][@DIGEST].
+func (i Image) String() string {
+	s := i.Repository
+	if i.Tag != "" {
+		s += ":" + i.Tag
+	}
+	if i.Digest != "" {
+		s += "@" + i.Digest
+	}
+	return s
 }
 
 // NewCmd returns the command; hook, when not nil, replaces Run (tests use it to check flag
 // parsing alone).
 func NewCmd(f *cmdutil.Factory, hook cmdutil.RunFunc[Options]) *cobra.Command {
 	o := &Options{IO: f.IO, Kube: f.Kube, Helm: f.Helm, Provider: "none", Gateway: providers.DefaultGateway, Timeout: 5 * time.Minute}
+	if repo, tag, digest, ok := version.BBRImage(); ok {
+		o.ReleaseImage = &Image{Repository: repo, Tag: tag, Digest: digest}
+		o.BuiltinVersion = version.Get().AppVersion()
+	}
 	cmd := &cobra.Command{
 		Use:   "bbr",
 		Short: "Install bbr, the Body Based Router, wired into the gateway",
@@ -62,8 +100,18 @@ gateway.name set so the chart adds the glue for the gateway provider:
 The chart is built into igwctl, so no network is needed; --chart installs another one (a chart
 directory, a .tgz or an oci:// reference) and --chart-repo fetches chart "bbr" from a registry
 path (oci://HOST/PATH) or an HTTP chart repository. -f, --set and --set-string are the chart's
-values (charts/bbr/values.yaml); --provider, --gateway, --gateway-namespace and --image win over
-them. The release is installed, or upgraded when it exists.
+values (charts/bbr/values.yaml); --provider, --gateway, --gateway-namespace and the image flags
+win over them. The release is installed, or upgraded when it exists.
+
+The image: a release of igwctl installs the bbr image of its own version, pinned by digest
+(REPO:TAG@sha256:...) when the release recorded the digest; a development build installs the
+chart's default (ghcr.io/igw-dev/bbr at the chart's appVersion). For a mirror or an air-gapped
+registry, --image-repository replaces only the repository: the tag and the digest stay, since a
+digest survives copying an image between registries (crane copy, skopeo copy, oras copy).
+--image-tag picks another version and drops the recorded digest unless --image-digest gives one;
+--image-digest="" pulls by tag. --image REPO:TAG, REPO@sha256:... or REPO:TAG@sha256:... sets the
+whole image at once instead of the three flags. A chart from --chart or --chart-repo keeps its own
+default image unless its appVersion is this release's.
 
 --dry-run (or --dry-run=client) renders the chart without a cluster; --dry-run=server renders it
 against the cluster as helm install --dry-run=server does, changing nothing.
@@ -75,18 +123,30 @@ The provider's CRDs must be installed for its glue (igwctl install provider NAME
   # A specific image, plaintext ext_proc
   igwctl install bbr --provider agentgateway --image ghcr.io/igw-dev/bbr:0.1.0 --set secureServing=false
 
+  # The release's image from a mirror, still pinned by its digest
+  igwctl install bbr --provider istio --image-repository registry.internal/igw/bbr
+
+  # The chart from an OCI registry, at a chosen version
+  igwctl install bbr --chart-repo oci://ghcr.io/igw-dev/charts --version 0.2.0
+
   # Show the objects without installing
   igwctl install bbr --provider gke --dry-run -o yaml`,
 		Args: cobra.NoArgs,
 		RunE: cmdutil.RunE(o, Run, hook, func(cmd *cobra.Command, _ []string) error {
 			o.providerSet = cmd.Flags().Changed("provider")
 			o.gatewaySet = cmd.Flags().Changed("gateway")
+			o.imageRepoSet = cmd.Flags().Changed("image-repository")
+			o.imageTagSet = cmd.Flags().Changed("image-tag")
+			o.imageDigestSet = cmd.Flags().Changed("image-digest")
 			return o.Validate()
 		}),
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.Provider, "provider", o.Provider, "gateway to wire bbr into: "+strings.Join(providers.BBRProviders(), ", "))
-	fs.StringVar(&o.Image, "image", "", "bbr image as REPOSITORY:TAG (default: the chart's, ghcr.io/igw-dev/bbr at its appVersion)")
+	fs.StringVar(&o.Image, "image", "", "bbr image as REPOSITORY:TAG, REPOSITORY@sha256:... or REPOSITORY:TAG@sha256:... (default: igwctl's release image, else the chart's)")
+	fs.StringVar(&o.ImageRepository, "image-repository", "", "bbr image repository, e.g. a mirror; the tag and recorded digest stay")
+	fs.StringVar(&o.ImageTag, "image-tag", "", "bbr image tag; drops the recorded digest unless --image-digest is given")
+	fs.StringVar(&o.ImageDigest, "image-digest", "", "bbr image digest, sha256: and 64 hex digits, to pin the image; \"\" pulls by tag")
 	fs.StringArrayVarP(&o.Files, "values", "f", nil, "values file (repeatable)")
 	fs.StringArrayVar(&o.Set, "set", nil, "value, key=value as helm --set (repeatable)")
 	fs.StringArrayVar(&o.SetString, "set-string", nil, "string value, key=value (repeatable)")
@@ -122,10 +182,8 @@ func (o *Options) Validate() error {
 	if o.PlainHTTP && !strings.HasPrefix(o.ChartRepo, "oci://") && !strings.HasPrefix(o.Chart, "oci://") {
 		return errors.New("--plain-http needs an oci:// --chart or --chart-repo")
 	}
-	if o.Image != "" {
-		if _, _, err := splitImage(o.Image); err != nil {
-			return err
-		}
+	if err := o.validateImage(); err != nil {
+		return err
 	}
 	if errs := validation.IsDNS1123Subdomain(o.Gateway); len(errs) > 0 {
 		return fmt.Errorf("--gateway %q is not a valid name: %s", o.Gateway, strings.Join(errs, "; "))
@@ -138,24 +196,105 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// splitImage splits REPOSITORY:TAG; the tag may not be omitted, and digests are not supported by
-// the chart.
-func splitImage(image string) (repo, tag string, err error) {
-	if strings.Contains(image, "@") {
-		return "", "", fmt.Errorf("--image %q: give REPOSITORY:TAG; the chart takes no digest (use --set image.repository=REPO@sha256:... if you must)", image)
+// digestRE is a sha256 digest as registries write it.
+var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+
+// tagRE is an image tag (the distribution reference grammar).
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+func (o *Options) validateImage() error {
+	separate := o.imageRepoSet || o.imageTagSet || o.imageDigestSet
+	if o.Image != "" && separate {
+		return errors.New("--image and --image-repository/--image-tag/--image-digest contradict each other: give the whole image as --image REPOSITORY:TAG[@sha256:...], or use only the separate flags")
 	}
-	i := strings.LastIndex(image, ":")
-	if i <= strings.LastIndex(image, "/") || i == len(image)-1 || i == 0 {
-		return "", "", fmt.Errorf("--image %q: give REPOSITORY:TAG, e.g. ghcr.io/igw-dev/bbr:0.1.0", image)
+	if o.Image != "" {
+		_, err := ParseImage(o.Image)
+		return err
 	}
-	return image[:i], image[i+1:], nil
+	if o.imageRepoSet {
+		switch r := o.ImageRepository; {
+		case r == "":
+			return errors.New("--image-repository is empty; omit it to keep the default repository")
+		case strings.Contains(r, "@"):
+			return fmt.Errorf("--image-repository %q holds a digest; give it with --image-digest", r)
+		case hasTag(r):
+			return fmt.Errorf("--image-repository %q holds a tag; give the repository alone and the tag with --image-tag", r)
+		}
+	}
+	if o.imageTagSet {
+		switch t := o.ImageTag; {
+		case t == "":
+			return errors.New("--image-tag is empty; omit it to keep the default tag")
+		case strings.Contains(t, "@"):
+			return fmt.Errorf("--image-tag %q holds a digest; give it with --image-digest", t)
+		case !tagRE.MatchString(t):
+			return fmt.Errorf("--image-tag %q is not an image tag (letters, digits, _ . -, up to 128); give the tag alone, e.g. 0.2.0", t)
+		}
+	}
+	if o.imageDigestSet && o.ImageDigest != "" && !digestRE.MatchString(o.ImageDigest) {
+		return fmt.Errorf("--image-digest %q is not a digest: give sha256: and 64 lowercase hex digits, as `crane digest REPO:TAG` prints", o.ImageDigest)
+	}
+	return nil
 }
 
-// Values are the chart values the flags make: defaults in Base (the user's -f/--set win), explicit
-// flags in Override (they win over -f/--set).
-func (o *Options) Values() helm.Values {
+// hasTag reports whether an image reference names a tag: a ":" after the last "/" (a ":" before
+// it is a registry port).
+func hasTag(ref string) bool {
+	return strings.LastIndex(ref, ":") > strings.LastIndex(ref, "/")
+}
+
+// ParseImage splits REPOSITORY:TAG, REPOSITORY@sha256:... or REPOSITORY:TAG@sha256:...; a tag or a
+// digest must be given.
+func ParseImage(ref string) (Image, error) {
+	var img Image
+	rest := ref
+	if i := strings.Index(ref, "@"); i >= 0 {
+		rest, img.Digest = ref[:i], ref[i+1:]
+		if !digestRE.MatchString(img.Digest) {
+			return Image{}, fmt.Errorf("--image %q: the digest must be sha256: and 64 lowercase hex digits", ref)
+		}
+	}
+	if hasTag(rest) {
+		i := strings.LastIndex(rest, ":")
+		rest, img.Tag = rest[:i], rest[i+1:]
+		if !tagRE.MatchString(img.Tag) {
+			return Image{}, fmt.Errorf("--image %q: %q is not an image tag; give REPOSITORY:TAG, e.g. ghcr.io/igw-dev/bbr:0.1.0", ref, img.Tag)
+		}
+	}
+	img.Repository = rest
+	if img.Repository == "" || (img.Tag == "" && img.Digest == "") {
+		return Image{}, fmt.Errorf("--image %q: give REPOSITORY:TAG, REPOSITORY@sha256:... or REPOSITORY:TAG@sha256:..., e.g. ghcr.io/igw-dev/bbr:0.1.0", ref)
+	}
+	return img, nil
+}
+
+// Values are the chart values the flags make for a chart of appVersion: defaults in Base (the
+// user's -f/--set win), explicit flags in Override (they win over -f/--set).
+//
+// The release's image is a default when the chart is this release's (its appVersion is the
+// release's tag): repository and tag, and the recorded digest unless the user picked another tag
+// or digest, with flags or values. A flag that picks a tag without a digest also drops a digest
+// the user's values give, so the tag asked for is what runs.
+func (o *Options) Values(appVersion string) (helm.Values, error) {
 	v := helm.Values{Files: o.Files, Set: o.Set, SetString: o.SetString}
+	user, err := v.Merge()
+	if err != nil {
+		return helm.Values{}, err
+	}
+	userTag, _ := helm.ValuesPath(user, "image.tag")
+	userDigest, _ := helm.ValuesPath(user, "image.digest")
+	hasUserDigest := userDigest != nil && userDigest != ""
+
 	v.Base = map[string]any{"provider": map[string]any{"name": o.Provider}, "gateway": map[string]any{"name": o.Gateway}}
+	if rel := o.ReleaseImage; rel != nil && appVersion == rel.Tag {
+		providers.SetPath(v.Base, "image.repository", rel.Repository)
+		providers.SetPath(v.Base, "image.tag", rel.Tag)
+		otherTag := o.Image != "" || o.imageTagSet || (userTag != nil && userTag != "" && userTag != rel.Tag)
+		if rel.Digest != "" && !otherTag && !o.imageDigestSet && userDigest == nil {
+			providers.SetPath(v.Base, "image.digest", rel.Digest)
+		}
+	}
+
 	override := map[string]any{}
 	if o.providerSet {
 		providers.SetPath(override, "provider.name", o.Provider)
@@ -166,15 +305,31 @@ func (o *Options) Values() helm.Values {
 	if o.GatewayNamespace != "" {
 		providers.SetPath(override, "gateway.namespace", o.GatewayNamespace)
 	}
-	if o.Image != "" {
-		repo, tag, _ := splitImage(o.Image)
-		providers.SetPath(override, "image.repository", repo)
-		providers.SetPath(override, "image.tag", tag)
+	// image.digest is only written when there is one to set or to clear, so charts from before
+	// the value existed (their schema refuses it) still take --image REPO:TAG.
+	switch {
+	case o.Image != "":
+		img, _ := ParseImage(o.Image)
+		providers.SetPath(override, "image.repository", img.Repository)
+		providers.SetPath(override, "image.tag", img.Tag)
+		if img.Digest != "" || hasUserDigest {
+			providers.SetPath(override, "image.digest", img.Digest)
+		}
+	default:
+		if o.imageRepoSet {
+			providers.SetPath(override, "image.repository", o.ImageRepository)
+		}
+		if o.imageTagSet {
+			providers.SetPath(override, "image.tag", o.ImageTag)
+		}
+		if (o.imageDigestSet && (o.ImageDigest != "" || hasUserDigest)) || (o.imageTagSet && !o.imageDigestSet && hasUserDigest) {
+			providers.SetPath(override, "image.digest", o.ImageDigest)
+		}
 	}
 	if len(override) > 0 {
 		v.Override = override
 	}
-	return v
+	return v, nil
 }
 
 // Result is what the command did, as -o json|yaml prints it.
@@ -188,6 +343,7 @@ type Result struct {
 	Revision     int         `json:"revision,omitempty"`
 	Provider     string      `json:"provider"`
 	Gateway      string      `json:"gateway"`
+	Image        string      `json:"image,omitempty"`
 	Objects      []string    `json:"objects,omitempty"`
 	Summary      string      `json:"summary"`
 	Ready        bool        `json:"ready"`
@@ -204,6 +360,9 @@ type Result struct {
 // and the chart's notes.
 func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintln(w, r.Summary)
+	if r.Image != "" {
+		fmt.Fprintf(w, "image: %s\n", r.Image)
+	}
 	if r.DryRun.Enabled() {
 		for _, obj := range r.Objects {
 			fmt.Fprintf(w, "  %s\n", obj)

@@ -49,7 +49,7 @@ func TestFlags(t *testing.T) {
 	if err != nil || o.Provider != "none" || o.Gateway != "inference-gateway" || o.Output != cmdutil.Text {
 		t.Fatalf("defaults %+v %v", o, err)
 	}
-	v, err := o.Values().Merge()
+	v, err := merged(o, "0.1.0")
 	if err != nil || v["provider"].(map[string]any)["name"] != "none" || v["image"] != nil {
 		t.Errorf("default values %v %v", v, err)
 	}
@@ -58,7 +58,7 @@ func TestFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ = o.Values().Merge()
+	v, _ = merged(o, "0.1.0")
 	if p, _ := helm.ValuesPath(v, "provider.name"); p != "istio" {
 		t.Errorf("provider.name = %v", p)
 	}
@@ -81,7 +81,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"--provider", "envoy"}, `unknown --provider "envoy"; valid: none, istio, agentgateway, nginx, gke`},
 		{[]string{"--image", "bbr"}, "give REPOSITORY:TAG"},
 		{[]string{"--image", "localhost:5000/bbr"}, "give REPOSITORY:TAG"},
-		{[]string{"--image", "x/bbr@sha256:abc"}, "takes no digest"},
+		{[]string{"--image", "x/bbr@sha256:abc"}, "the digest must be sha256: and 64 lowercase hex digits"},
 		{[]string{"--chart", "x", "--chart-repo", "oci://h/p"}, "contradict"},
 		{[]string{"--version", "0.1.0"}, "--version needs --chart or --chart-repo"},
 		{[]string{"--plain-http"}, "--plain-http needs an oci://"},

@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
 
 	"github.com/igw-dev/igw/charts"
+	"github.com/igw-dev/igw/internal/chartrelease"
 	"github.com/igw-dev/igw/internal/cmdutil"
 	"github.com/igw-dev/igw/internal/gateway"
 	"github.com/igw-dev/igw/internal/helm"
@@ -22,11 +24,15 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	vals, err := o.Values().Merge()
+	ch, source, err := o.loadChart(ctx)
 	if err != nil {
 		return err
 	}
-	ch, source, err := o.loadChart(ctx)
+	values, err := o.Values(ch.Metadata.AppVersion)
+	if err != nil {
+		return err
+	}
+	vals, err := values.Merge()
 	if err != nil {
 		return err
 	}
@@ -49,7 +55,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	res := &Result{Release: r.Release, Namespace: r.Namespace, Chart: r.Chart, ChartVersion: r.ChartVersion, Source: r.Source, Action: r.Action,
-		Revision: r.Revision, Provider: provName, Gateway: fmt.Sprint(gwName), Summary: r.Summary(), Notes: strings.TrimSpace(r.Notes), Warnings: warnings,
+		Revision: r.Revision, Provider: provName, Gateway: fmt.Sprint(gwName), Image: deploymentImage(r.Manifest), Summary: r.Summary(), Notes: strings.TrimSpace(r.Notes), Warnings: warnings,
 		waited: r.Waited}
 	if o.DryRun.Enabled() {
 		res.DryRun = o.DryRun
@@ -75,6 +81,11 @@ func (o *Options) loadChart(ctx context.Context) (*chart.Chart, string, error) {
 		ch, err := helm.LoadFS(charts.BBR())
 		if err != nil {
 			return nil, "", fmt.Errorf("loading the built-in bbr chart: %w", err)
+		}
+		if o.BuiltinVersion != "" {
+			// A release's chart is published at the release's version; the copy built into
+			// igwctl says the same, so its default image is igwctl's own version.
+			chartrelease.Stamp(ch, o.BuiltinVersion)
 		}
 		return ch, "built into igwctl", nil
 	}
@@ -131,4 +142,37 @@ func (o *Options) readiness(ctx context.Context, r *helm.Result, ns string, res 
 		res.Ready = len(res.NotReady) == 0
 	}
 	return nil
+}
+
+// deploymentImage is the image of the rendered Deployment's bbr container (its first container
+// when none is named bbr), what will run; empty when the manifest has no Deployment.
+func deploymentImage(manifest string) string {
+	for _, doc := range strings.Split(manifest, "\n---") {
+		var obj struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				Template struct {
+					Spec struct {
+						Containers []struct {
+							Name  string `json:"name"`
+							Image string `json:"image"`
+						} `json:"containers"`
+					} `json:"spec"`
+				} `json:"template"`
+			} `json:"spec"`
+		}
+		if yaml.Unmarshal([]byte(doc), &obj) != nil || obj.Kind != "Deployment" {
+			continue
+		}
+		cs := obj.Spec.Template.Spec.Containers
+		for _, c := range cs {
+			if c.Name == "bbr" {
+				return c.Image
+			}
+		}
+		if len(cs) > 0 {
+			return cs[0].Image
+		}
+	}
+	return ""
 }
