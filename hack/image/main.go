@@ -1,10 +1,12 @@
 // Command image builds the bbr and igwctl images for linux/amd64 and linux/arm64 without a
-// Docker daemon and pushes them (internal/image); `make image IMAGE_REPO=...` runs it.
+// Docker daemon and pushes them (internal/image), or writes them to an OCI image layout;
+// `make image IMAGE_REPO=...`, `make snapshot` and `make release` run it.
 //
-//	go run ./hack/image -repo ghcr.io/igw-dev [-base IMAGE] [-version v0.1.0] [bbr|igwctl ...]
+//	go run ./hack/image -repo ghcr.io/igw-dev [-base IMAGE] [-version v0.1.0] [-layout DIR] [-digests FILE] [bbr|igwctl ...]
 //
-// It prints one line per image, REPO/NAME@sha256:..., and each platform's digest. Timestamps
-// come from SOURCE_DATE_EPOCH, or the commit's time, so the same commit gives the same digests.
+// It prints one line per image, REPO/NAME@sha256:..., and each platform's digest; -digests
+// writes "NAME sha256:..." lines for scripts. Timestamps come from SOURCE_DATE_EPOCH, or the
+// commit's time, so the same commit gives the same digests.
 package main
 
 import (
@@ -14,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -33,9 +34,6 @@ func main() {
 	}
 }
 
-// A docker tag: what `git describe` gives is one, but a hand-set version may not be.
-var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-
 func run() error {
 	repo := flag.String("repo", os.Getenv("IMAGE_REPO"), "registry and path the images go under, as REPO/bbr and REPO/igwctl (default $IMAGE_REPO)")
 	base := flag.String("base", os.Getenv("BASE_IMAGE"), "base image (default $BASE_IMAGE, else "+image.DefaultBase+")")
@@ -43,6 +41,8 @@ func run() error {
 	tags := flag.String("tags", "", "comma-separated tags to push (default the version; \"-\" for none)")
 	platforms := flag.String("platforms", "linux/amd64,linux/arm64", "comma-separated os/arch")
 	insecure := flag.Bool("insecure", false, "plain HTTP to the registry (loopback addresses use it anyway)")
+	layoutDir := flag.String("layout", "", "write the images to this OCI image layout directory instead of pushing them")
+	digests := flag.String("digests", "", "write each image's index digest to this file, a \"NAME sha256:...\" line each")
 	flag.Parse()
 	if *repo == "" {
 		return fmt.Errorf("no registry: set IMAGE_REPO or -repo, e.g. IMAGE_REPO=ghcr.io/igw-dev")
@@ -81,8 +81,8 @@ func run() error {
 	switch *tags {
 	case "-":
 	case "":
-		if tagRE.MatchString(o.Version) {
-			tagList = []string{o.Version}
+		if t, ok := image.Tag(o.Version); ok {
+			tagList = []string{t}
 		}
 	default:
 		tagList = strings.Split(*tags, ",")
@@ -106,7 +106,16 @@ func run() error {
 	fmt.Fprintf(os.Stderr, "building %d image(s) for %s: version %s, revision %s, created %s, base %s\n",
 		len(bins), *platforms, o.Version, o.Revision, o.Created.Format(time.RFC3339), orDefault(*base))
 	start := time.Now()
-	res, err := image.Build(ctx, o, *repo, tagList, bins, nopts...)
+	publish, verb := image.ToRegistry(*repo, tagList, nopts...), "pushed"
+	if *layoutDir != "" {
+		publish, verb = image.ToLayout(*layoutDir, *repo, tagList, nopts...), "written to "+*layoutDir
+	}
+	res, err := image.Build(ctx, o, bins, publish)
+	if *digests != "" {
+		if werr := writeDigests(*digests, res); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	for _, r := range res {
 		fmt.Println(r.Digest)
 		for _, t := range r.Tags {
@@ -124,8 +133,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "built and pushed in %s\n", time.Since(start).Round(100*time.Millisecond))
+	fmt.Fprintf(os.Stderr, "built and %s in %s\n", verb, time.Since(start).Round(100*time.Millisecond))
 	return nil
+}
+
+func writeDigests(path string, res []image.Result) error {
+	var b strings.Builder
+	for _, r := range res {
+		fmt.Fprintf(&b, "%s %s\n", r.Binary, r.Digest.DigestStr())
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 func orDefault(base string) string {

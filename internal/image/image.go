@@ -9,6 +9,7 @@ package image
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,9 @@ type Options struct {
 	Go string
 	// Remote options for pulling the base and pushing (auth, transport, context).
 	Remote []remote.Option
+	// BBRDigest is the bbr image's index digest, linked into igwctl (Build sets it once bbr
+	// is built).
+	BBRDigest string
 }
 
 func (o Options) base() string {
@@ -127,8 +131,24 @@ func (o Options) LDFlags() string {
 	if !o.Created.IsZero() {
 		f = append(f, "-X", versionPkg+".date="+o.Created.UTC().Format(time.RFC3339))
 	}
+	if o.BBRDigest != "" {
+		f = append(f, "-X", versionPkg+".bbrDigest="+o.BBRDigest)
+	}
 	return strings.Join(f, " ")
 }
+
+// Tag is the tag a version is published under: without the leading "v" of a release (v1.2.3 is
+// tagged 1.2.3, as goreleaser's .Version and the chart's appVersion spell it), so that the chart's
+// default image, REPOSITORY:APPVERSION, exists. ok is false when the version is no valid tag.
+func Tag(version string) (tag string, ok bool) {
+	if len(version) > 1 && version[0] == 'v' && version[1] >= '0' && version[1] <= '9' {
+		version = version[1:]
+	}
+	return version, tagRE.MatchString(version)
+}
+
+// A docker tag: what `git describe` gives is one, but a hand-set version may not be.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 // ParseEpoch reads SOURCE_DATE_EPOCH's format: seconds since 1970 in decimal.
 func ParseEpoch(s string) (time.Time, error) {

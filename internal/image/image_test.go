@@ -21,11 +21,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/igw-dev/igw/internal/image/imagetest"
 )
 
 // igwctlARM64Budget bounds igwctl's arm64 build: seconds with a warm build cache.
@@ -45,66 +44,15 @@ func startRegistry(t *testing.T) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// pushBase stands in for distroless static:nonroot where it cannot be pulled: an OCI index of
-// linux/amd64 and linux/arm64/v8 images with a passwd that knows 65532, and a CMD, a port and a
-// label the build must drop, drop and keep.
+// pushBase pushes imagetest's stand-in for distroless static:nonroot, which this machine cannot
+// pull.
 func pushBase(t *testing.T, host string) (string, v1.Hash) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	passwd := "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
-	for _, h := range []*tar.Header{
-		{Typeflag: tar.TypeDir, Name: "etc/", Mode: 0o755},
-		{Typeflag: tar.TypeReg, Name: "etc/passwd", Mode: 0o644, Size: int64(len(passwd))},
-		{Typeflag: tar.TypeDir, Name: "home/nonroot/", Mode: 0o700, Uid: 65532, Gid: 65532},
-	} {
-		h.ModTime = time.Unix(0, 0)
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			tw.Write([]byte(passwd))
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	layerBytes := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerBytes)), nil
-	}, tarball.WithMediaType(types.OCILayer))
+	idx, err := imagetest.Base()
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
-	for _, p := range []v1.Platform{amd64, {OS: "linux", Architecture: "arm64", Variant: "v8"}} {
-		img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-		img, err := mutate.Append(img, mutate.Addendum{Layer: layer, MediaType: types.OCILayer,
-			History: v1.History{CreatedBy: "test base", Created: v1.Time{Time: time.Unix(0, 0)}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-		cf.Config = v1.Config{
-			Env:          []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-			User:         "65532",
-			WorkingDir:   "/home/nonroot",
-			Cmd:          []string{"/bin/sh"},
-			ExposedPorts: map[string]struct{}{"8080/tcp": {}},
-			Labels:       map[string]string{"test.base": "kept"},
-		}
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			t.Fatal(err)
-		}
-		plat := p
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &plat}})
-	}
-	ref := host + "/distroless/static:nonroot"
+	ref := host + "/" + imagetest.BasePath
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -371,7 +319,8 @@ func extractBinary(t *testing.T, l v1.Layer, name string, created time.Time) str
 	return path
 }
 
-// runVersion runs the bbr binary taken from the image's layer on this machine.
+// runVersion runs the bbr binary taken from the image's layer on this machine: --version, then
+// one ext_proc request.
 func runVersion(t *testing.T, img v1.Image) {
 	t.Helper()
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
@@ -388,6 +337,7 @@ func runVersion(t *testing.T, img v1.Image) {
 		t.Errorf("bbr --version from the image: %v\n%s", err, out)
 	}
 	t.Logf("bbr --version from the image: %s", strings.TrimSpace(string(out)))
+	serveOne(t, path)
 }
 
 func readFile(t *testing.T, path string) []byte {

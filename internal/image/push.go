@@ -1,9 +1,11 @@
 package image
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -37,7 +39,7 @@ func Push(ctx context.Context, o Options, repo string, tags []string, b Binary, 
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Binary: b.Name, Digest: r.Digest(d.String()), Platforms: map[string]v1.Hash{}}
+	res := Result{Binary: b.Name, Digest: r.Digest(d.String())}
 	ropts := append([]remote.Option{remote.WithContext(ctx)}, o.Remote...)
 	if err := remote.WriteIndex(res.Digest, idx, ropts...); err != nil {
 		return Result{}, fmt.Errorf("pushing %s: %w", res.Digest, err)
@@ -49,30 +51,48 @@ func Push(ctx context.Context, o Options, repo string, tags []string, b Binary, 
 		}
 		res.Tags = append(res.Tags, tag)
 	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return Result{}, err
-	}
-	for _, m := range im.Manifests {
-		if m.Platform != nil {
-			res.Platforms[PlatformString(*m.Platform)] = m.Digest
-		}
-	}
-	return res, nil
+	res.Platforms, err = platformDigests(idx)
+	return res, err
 }
 
-// Build compiles each of bins for every platform, assembles and pushes them, in a scratch
-// directory it removes afterwards.
-func Build(ctx context.Context, o Options, repo string, tags []string, bins []Binary, opts ...name.Option) ([]Result, error) {
+func platformDigests(idx v1.ImageIndex) (map[string]v1.Hash, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]v1.Hash{}
+	for _, m := range im.Manifests {
+		if m.Platform != nil {
+			out[PlatformString(*m.Platform)] = m.Digest
+		}
+	}
+	return out, nil
+}
+
+// Publisher puts a built index somewhere and says where: a registry (ToRegistry) or an OCI
+// image layout on disk (ToLayout).
+type Publisher func(ctx context.Context, o Options, b Binary, idx v1.ImageIndex) (Result, error)
+
+// ToRegistry pushes each image to REPO/NAME under tags.
+func ToRegistry(repo string, tags []string, opts ...name.Option) Publisher {
+	return func(ctx context.Context, o Options, b Binary, idx v1.ImageIndex) (Result, error) {
+		return Push(ctx, o, repo, tags, b, idx, opts...)
+	}
+}
+
+// Build compiles each of bins for every platform, assembles them and hands each index to
+// publish, in a scratch directory it removes afterwards. bbr goes first when both are built: its
+// index digest is linked into igwctl (version.bbrDigest), so that igwctl install bbr pins the
+// image it was released with.
+func Build(ctx context.Context, o Options, bins []Binary, publish Publisher) ([]Result, error) {
 	dir, err := os.MkdirTemp("", "igw-image-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	ropts := append([]remote.Option{remote.WithContext(ctx)}, o.Remote...)
-	o.Remote = ropts
+	o.Remote = append([]remote.Option{remote.WithContext(ctx)}, o.Remote...)
 	var out []Result
-	for _, b := range bins {
+	for _, b := range bbrFirst(bins) {
 		paths := map[string]string{}
 		for _, p := range o.platforms() {
 			path, err := Compile(ctx, o, b, p, dir)
@@ -85,15 +105,33 @@ func Build(ctx context.Context, o Options, repo string, tags []string, bins []Bi
 		if err != nil {
 			return out, err
 		}
-		res, err := Push(ctx, o, repo, tags, b, idx, opts...)
+		res, err := publish(ctx, o, b, idx)
 		if err != nil {
 			return out, err
 		}
 		out = append(out, res)
-		// The binaries are pushed; an igwctl for two platforms is a few hundred MB of scratch.
+		if b.Name == "bbr" {
+			o.BBRDigest = res.Digest.DigestStr()
+		}
+		// The binaries are published; an igwctl for two platforms is a few hundred MB of scratch.
 		for _, p := range paths {
 			os.Remove(p)
 		}
 	}
 	return out, nil
+}
+
+func bbrFirst(bins []Binary) []Binary {
+	out := slices.Clone(bins)
+	slices.SortStableFunc(out, func(a, b Binary) int {
+		return cmp.Compare(boolInt(a.Name != "bbr"), boolInt(b.Name != "bbr"))
+	})
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
