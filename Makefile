@@ -6,7 +6,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/igw-dev/igw/internal/version.version=$(VERSION)
 
-.PHONY: help build test bench bench-instructions bench-go fuzz lint generate testbed release-check snapshot image clean
+.PHONY: help build test bench bench-instructions bench-go fuzz lint generate testbed release-check snapshot release image clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -53,9 +53,10 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
-generate: ## regenerate deepcopy code and CRDs (controller-gen), copy the Gateway API CRDs, write docs/findings.md
+generate: ## regenerate deepcopy code and CRDs (controller-gen), copy the Gateway API CRDs, write docs/findings.md and the chart README values table
 	hack/generate.sh
 	$(GO) run ./hack/findings
+	$(GO) run ./hack/chartdoc
 
 testbed: ## build kube-apiserver and etcd for the tests into the user cache, when missing
 	hack/testbed.sh build
@@ -63,14 +64,28 @@ testbed: ## build kube-apiserver and etcd for the tests into the user cache, whe
 release-check: ## validate goreleaser.yaml
 	$(GORELEASER) check
 
-snapshot: ## build release archives for every platform into dist/ (no publishing)
-	$(GORELEASER) release --snapshot --clean
+# The whole release without publishing, in dist/: goreleaser's archives, checksums, SBOMs, Homebrew
+# cask and krew manifest, then the images as an OCI image layout (dist/images; `crane push` or
+# `skopeo copy oci:dist/images:REF docker://...` publishes them later, digests unchanged) and the
+# chart, all at the snapshot's version. BASE_IMAGE as for `make image`; hack/registry serves a
+# stand-in where gcr.io cannot be reached. `go run ./hack/distcheck` checks the result.
+# SNAPSHOT_FLAGS=--single-target builds the archives for this machine's platform only (CI).
+snapshot: ## the whole release into dist/ without publishing: archives, SBOMs, cask, krew manifest, images, chart
+	$(GORELEASER) release --snapshot --clean $(SNAPSHOT_FLAGS)
+	@v=$$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' dist/metadata.json); \
+	  echo "images and chart at version $$v"; set -ex; \
+	  IMAGE_REPO='$(or $(IMAGE_REPO),ghcr.io/igw-dev)' BASE_IMAGE='$(BASE_IMAGE)' $(GO) run ./hack/image -version "v$$v" -layout dist/images -digests dist/image-digests.txt; \
+	  $(GO) run ./hack/chart -version "$$v" -out dist/charts
 
-# Built with go-containerregistry, no Docker daemon: timestamps come from SOURCE_DATE_EPOCH or
-# the commit, so a commit always gives the same digests.
-image: ## build and push the bbr and igwctl images, linux/amd64+arm64 (IMAGE_REPO=registry/path, BASE_IMAGE optional)
-	@test -n "$(IMAGE_REPO)" || { echo "make image needs IMAGE_REPO, e.g. make image IMAGE_REPO=ghcr.io/igw-dev"; exit 1; }
-	IMAGE_REPO='$(IMAGE_REPO)' BASE_IMAGE='$(BASE_IMAGE)' $(GO) run ./hack/image -version '$(VERSION)'
+# Publishes the tag at HEAD. The images go first: they are reproducible, so the bbr digest they
+# print is the one igwctl records (version.bbrDigest) and `igwctl install bbr` pins.
+release: ## publish the tag at HEAD: images (IMAGE_REPO), archives, cask and krew (goreleaser, GITHUB_TOKEN), chart (CHART_REPO)
+	@git describe --tags --exact-match HEAD >/dev/null 2>&1 || { echo "make release publishes the tag at HEAD: tag it first (git tag -a v0.2.0)"; exit 1; }
+	@test -n "$(IMAGE_REPO)" -a -n "$(CHART_REPO)" || { echo "make release needs IMAGE_REPO=ghcr.io/igw-dev CHART_REPO=oci://ghcr.io/igw-dev/charts"; exit 1; }
+	mkdir -p .cache
+	IMAGE_REPO='$(IMAGE_REPO)' BASE_IMAGE='$(BASE_IMAGE)' $(GO) run ./hack/image -version '$(VERSION)' -digests .cache/release-digests.txt
+	BBR_IMAGE_DIGEST=$$(awk '$$1 == "bbr" {print $$2}' .cache/release-digests.txt) $(GORELEASER) release --clean
+	$(GO) run ./hack/chart -version '$(VERSION)' -push '$(CHART_REPO)'
 
 clean:
 	rm -rf bin dist
