@@ -78,14 +78,16 @@ snapshot: ## the whole release into dist/ without publishing: archives, SBOMs, c
 	  $(GO) run ./hack/chart -version "$$v" -out dist/charts
 
 # Publishes the tag at HEAD. The images go first: they are reproducible, so the bbr digest they
-# print is the one igwctl records (version.bbrDigest) and `igwctl install bbr` pins.
+# print is the one igwctl records (version.bbrDigest) and `igwctl install bbr` pins. A rehearsal
+# against a local registry: IMAGE_REPO=127.0.0.1:PORT/igw-dev CHART_REPO=oci://127.0.0.1:PORT/charts
+# CHART_FLAGS=-plain-http RELEASE_FLAGS=--skip=publish,announce (and any GITHUB_TOKEN).
 release: ## publish the tag at HEAD: images (IMAGE_REPO), archives, cask and krew (goreleaser, GITHUB_TOKEN), chart (CHART_REPO)
 	@git describe --tags --exact-match HEAD >/dev/null 2>&1 || { echo "make release publishes the tag at HEAD: tag it first (git tag -a v0.2.0)"; exit 1; }
 	@test -n "$(IMAGE_REPO)" -a -n "$(CHART_REPO)" || { echo "make release needs IMAGE_REPO=ghcr.io/igw-dev CHART_REPO=oci://ghcr.io/igw-dev/charts"; exit 1; }
 	mkdir -p .cache
 	IMAGE_REPO='$(IMAGE_REPO)' BASE_IMAGE='$(BASE_IMAGE)' $(GO) run ./hack/image -version '$(VERSION)' -digests .cache/release-digests.txt
-	BBR_IMAGE_DIGEST=$$(awk '$$1 == "bbr" {print $$2}' .cache/release-digests.txt) $(GORELEASER) release --clean
-	$(GO) run ./hack/chart -version '$(VERSION)' -push '$(CHART_REPO)'
+	BBR_IMAGE_DIGEST=$$(awk '$$1 == "bbr" {print $$2}' .cache/release-digests.txt) $(GORELEASER) release --clean $(RELEASE_FLAGS)
+	$(GO) run ./hack/chart -version '$(VERSION)' -push '$(CHART_REPO)' $(CHART_FLAGS)
 
 clean:
 	rm -rf bin dist
