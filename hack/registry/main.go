@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -59,6 +60,9 @@ func run(addr, envFile string) error {
 	env := fmt.Sprintf("BASE_IMAGE=%s\nIMAGE_REPO=%s/igw-dev\n", base, host)
 	fmt.Print(env)
 	if envFile != "" {
+		if err := os.MkdirAll(filepath.Dir(envFile), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(envFile, []byte(env), 0o644); err != nil {
 			return err
 		}
