@@ -4,7 +4,11 @@ GO ?= go
 GORELEASER ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/igw-dev/igw/internal/version.version=$(VERSION)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The commit's date, not the build's, as the release and the images stamp it.
+DATE ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+LDFLAGS := -s -w -X github.com/igw-dev/igw/internal/version.version=$(VERSION) \
+	-X github.com/igw-dev/igw/internal/version.commit=$(COMMIT) -X github.com/igw-dev/igw/internal/version.date=$(DATE)
 
 .PHONY: help build test bench bench-instructions bench-go fuzz lint generate testbed release-check snapshot release image clean
 
