@@ -93,5 +93,11 @@ release: ## publish the tag at HEAD: images (IMAGE_REPO), archives, cask and kre
 	BBR_IMAGE_DIGEST=$$(awk '$$1 == "bbr" {print $$2}' .cache/release-digests.txt) $(GORELEASER) release --clean $(RELEASE_FLAGS)
 	$(GO) run ./hack/chart -version '$(VERSION)' -push '$(CHART_REPO)' $(CHART_FLAGS)
 
+# Built with go-containerregistry, no Docker daemon: timestamps come from SOURCE_DATE_EPOCH or
+# the commit, so a commit always gives the same digests. The tag is the version without its "v".
+image: ## build and push the bbr and igwctl images, linux/amd64+arm64 (IMAGE_REPO=registry/path, BASE_IMAGE optional)
+	@test -n "$(IMAGE_REPO)" || { echo "make image needs IMAGE_REPO, e.g. make image IMAGE_REPO=ghcr.io/igw-dev"; exit 1; }
+	IMAGE_REPO='$(IMAGE_REPO)' BASE_IMAGE='$(BASE_IMAGE)' $(GO) run ./hack/image -version '$(VERSION)'
+
 clean:
 	rm -rf bin dist
