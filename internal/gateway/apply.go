@@ -2,15 +2,11 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
-	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/igw-dev/igw/internal/kube"
@@ -31,40 +27,18 @@ func Apply(ctx context.Context, dyn dynamic.Interface, gw map[string]any, dryRun
 		return "created", nil
 	}
 	client := dyn.Resource(GatewayGVR).Namespace(ns)
-	before, err := client.Get(ctx, name, metav1.GetOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
+	before, err := kube.GetIfExists(ctx, client, name)
+	if err != nil {
 		return "", fmt.Errorf("reading Gateway %s/%s: %w", ns, name, err)
 	}
-	if err != nil {
-		before = nil
-	}
-	data, err := json.Marshal(gw)
-	if err != nil {
-		return "", err
-	}
-	after, err := client.Patch(ctx, name, types.ApplyPatchType, data, patchOptions(dryRun))
-	if err != nil {
-		if apierrors.IsConflict(err) {
-			return "", fmt.Errorf("the Gateway %s/%s already exists and another tool manages the fields igwctl would set: %w", ns, name, err)
-		}
+	action, err := kube.Apply(ctx, client, before, gw, false, dryRun)
+	switch {
+	case apierrors.IsConflict(err):
+		return "", fmt.Errorf("the Gateway %s/%s already exists and another tool manages the fields igwctl would set: %w", ns, name, err)
+	case err != nil:
 		return "", fmt.Errorf("applying Gateway %s/%s: %w", ns, name, err)
 	}
-	switch {
-	case before == nil:
-		return "created", nil
-	case !reflect.DeepEqual(before.Object["spec"], after.Object["spec"]) || !maps.Equal(before.GetLabels(), after.GetLabels()):
-		// Not the resourceVersion: the API server may rewrite managedFields on every apply.
-		return "configured", nil
-	}
-	return "unchanged", nil
-}
-
-func patchOptions(dryRun kube.DryRun) metav1.PatchOptions {
-	opts := metav1.PatchOptions{FieldManager: kube.FieldManager}
-	if dryRun == kube.DryRunServer {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	return opts
+	return action, nil
 }
 
 // ensureNamespace creates ns when it does not exist, and says whether it did (or, in a server dry

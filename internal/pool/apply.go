@@ -2,16 +2,12 @@ package pool
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
-	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/igw-dev/igw/internal/kube"
@@ -41,14 +37,11 @@ func Owned(u *unstructured.Unstructured, pool string) bool {
 // can refuse before changing anything; nil when it is absent or igwctl's.
 func Existing(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, obj map[string]any, pool string) (*unstructured.Unstructured, error) {
 	u := &unstructured.Unstructured{Object: obj}
-	cur, err := dyn.Resource(gvr).Namespace(u.GetNamespace()).Get(ctx, u.GetName(), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
+	cur, err := kube.GetIfExists(ctx, dyn.Resource(gvr).Namespace(u.GetNamespace()), u.GetName())
 	if err != nil {
 		return nil, fmt.Errorf("reading %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
 	}
-	if Owned(cur, pool) {
+	if cur == nil || Owned(cur, pool) {
 		return nil, nil
 	}
 	return cur, nil
@@ -65,34 +58,12 @@ func Apply(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionRe
 		return a, nil
 	}
 	client := dyn.Resource(gvr).Namespace(a.Namespace)
-	before, err := client.Get(ctx, a.Name, metav1.GetOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
+	before, err := kube.GetIfExists(ctx, client, a.Name)
+	if err != nil {
 		return a, fmt.Errorf("reading %s: %w", a, err)
 	}
-	if err != nil {
-		before = nil
-	}
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return a, err
-	}
-	force := true
-	opts := metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force}
-	if dryRun == kube.DryRunServer {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	after, err := client.Patch(ctx, a.Name, types.ApplyPatchType, data, opts)
-	if err != nil {
+	if a.Action, err = kube.Apply(ctx, client, before, obj, true, dryRun); err != nil {
 		return a, fmt.Errorf("applying %s: %w", a, err)
-	}
-	switch {
-	case before == nil:
-		a.Action = "created"
-	case !reflect.DeepEqual(before.Object["spec"], after.Object["spec"]) || !maps.Equal(before.GetLabels(), after.GetLabels()):
-		// Not the resourceVersion: the API server may rewrite managedFields on every apply.
-		a.Action = "configured"
-	default:
-		a.Action = "unchanged"
 	}
 	return a, nil
 }

@@ -2,17 +2,13 @@ package set
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"reflect"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/igw-dev/igw/internal/cmdutil"
@@ -49,11 +45,8 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	client := dyn.Resource(routeGVR).Namespace(ns)
-	before, err := client.Get(ctx, want.GetName(), metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		before = nil
-	case err != nil:
+	before, err := kube.GetIfExists(ctx, client, want.GetName())
+	if err != nil {
 		return fmt.Errorf("reading HTTPRoute %s/%s: %w", ns, want.GetName(), err)
 	}
 	inv, err := inventory.Read(ctx, o.Kube, inventory.Scope{Namespace: ns})
@@ -118,29 +111,14 @@ func (o *Options) route(ns, gwNS, gwName string) *unstructured.Unstructured {
 
 // apply is the server-side apply (a dry run with --dry-run=server), and what it changed.
 func (o *Options) apply(ctx context.Context, client dynamic.ResourceInterface, before, want *unstructured.Unstructured) (string, error) {
-	data, err := json.Marshal(want.Object)
-	if err != nil {
-		return "", err
-	}
-	force := o.Force
-	opts := metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force}
-	if o.DryRun == kube.DryRunServer {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	after, err := client.Patch(ctx, want.GetName(), types.ApplyPatchType, data, opts)
+	action, err := kube.Apply(ctx, client, before, want.Object, o.Force, o.DryRun)
 	switch {
 	case apierrors.IsConflict(err):
 		return "", fmt.Errorf("another tool changed fields of HTTPRoute %s/%s that igwctl set (%v); --force takes them back", want.GetNamespace(), want.GetName(), err)
 	case err != nil:
 		return "", fmt.Errorf("applying HTTPRoute %s/%s: %w", want.GetNamespace(), want.GetName(), err)
-	case before == nil:
-		return "created", nil
-	case !reflect.DeepEqual(before.Object["spec"], after.Object["spec"]) || !maps.Equal(before.GetLabels(), after.GetLabels()) ||
-		!maps.Equal(before.GetAnnotations(), after.GetAnnotations()):
-		// Not the resourceVersion: the API server may rewrite managedFields on every apply.
-		return "configured", nil
 	}
-	return "unchanged", nil
+	return action, nil
 }
 
 // clientAction is what an apply would do, judged without the API server: the routes compared
