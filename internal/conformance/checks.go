@@ -80,6 +80,19 @@ func (s *Suite) routeOK(ctx context.Context, route, gw string) error {
 	return lookAt(s.parentCondition(ctx, gvrHTTPRoute, route, gw, s.cfg.Timeouts.HTTPRouteMustHaveCondition, accepted, resolved), "httproute", route)
 }
 
+// routeAndPoolsOK waits until the route is accepted by gw, then each of its pools under gw.
+func (s *Suite) routeAndPoolsOK(ctx context.Context, route, gw string, pools ...string) error {
+	if err := s.routeOK(ctx, route, gw); err != nil {
+		return err
+	}
+	for _, p := range pools {
+		if err := s.poolOK(ctx, p, gw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // poolOK waits until the pool is Accepted (reason Accepted) under gw.
 func (s *Suite) poolOK(ctx context.Context, pool, gw string) error {
 	return lookAt(s.parentCondition(ctx, gvrInferencePool, pool, gw, s.cfg.Timeouts.InferencePoolMustHaveCondition, poolAcceptedC), "inferencepool", pool)

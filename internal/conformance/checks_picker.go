@@ -23,10 +23,7 @@ func (s *Suite) pickerRoute(ctx context.Context, route, gw, host, path, pool str
 	if err := s.use(ctx, httpRoute(route, gw, hosts, rule{path, []backend{{pool: pool}}})); err != nil {
 		return err
 	}
-	if err := s.routeOK(ctx, route, gw); err != nil {
-		return err
-	}
-	return s.poolOK(ctx, pool, gw)
+	return s.routeAndPoolsOK(ctx, route, gw, pool)
 }
 
 // steered waits until a request steered to selection gets a 200 from a pod in it; while the
@@ -168,13 +165,8 @@ func weightedPools(ctx context.Context, s *Suite) error {
 	if err := s.use(ctx, httpRoute(route, PrimaryGateway, nil, rule{path, []backend{{pool: PrimaryPool, weight: 70}, {pool: SecondaryPool, weight: 30}}})); err != nil {
 		return err
 	}
-	if err := s.routeOK(ctx, route, PrimaryGateway); err != nil {
+	if err := s.routeAndPoolsOK(ctx, route, PrimaryGateway, PrimaryPool, SecondaryPool); err != nil {
 		return err
-	}
-	for _, p := range []string{PrimaryPool, SecondaryPool} {
-		if err := s.poolOK(ctx, p, PrimaryGateway); err != nil {
-			return err
-		}
 	}
 	primary, err := s.readyPods(ctx, "primary-inference-model-server")
 	if err != nil {

@@ -115,10 +115,7 @@ func multipleGateways(ctx context.Context, s *Suite) error {
 		{secondaryRoute, SecondaryGateway, SecondaryPool, SecondaryHostname, "/test-secondary-gateway", SecondaryPodPrefix},
 	}
 	for _, c := range cases {
-		if err := s.routeOK(ctx, c.route, c.gw); err != nil {
-			return err
-		}
-		if err := s.poolOK(ctx, c.pool, c.gw); err != nil {
+		if err := s.routeAndPoolsOK(ctx, c.route, c.gw, c.pool); err != nil {
 			return err
 		}
 	}
@@ -137,13 +134,8 @@ func multipleRules(ctx context.Context, s *Suite) error {
 		rule{"/secondary", []backend{{pool: SecondaryPool}}})); err != nil {
 		return err
 	}
-	if err := s.routeOK(ctx, route, PrimaryGateway); err != nil {
+	if err := s.routeAndPoolsOK(ctx, route, PrimaryGateway, PrimaryPool, SecondaryPool); err != nil {
 		return err
-	}
-	for _, p := range []string{PrimaryPool, SecondaryPool} {
-		if err := s.poolOK(ctx, p, PrimaryGateway); err != nil {
-			return err
-		}
 	}
 	for path, prefix := range map[string]string{"/primary": PrimaryPodPrefix, "/secondary": SecondaryPodPrefix} {
 		if err := s.eventually(ctx, request{gateway: PrimaryGateway, path: path}, expect{podPrefix: prefix, namespace: AppNamespace}); err != nil {
