@@ -1,4 +1,4 @@
-package chartrelease
+package chartrelease_test
 
 import (
 	"archive/tar"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/igw-dev/igw/internal/chartrelease"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -29,12 +31,12 @@ var epoch = time.Unix(1767225600, 0) // 2026-01-01T00:00:00Z
 
 func TestChartVersion(t *testing.T) {
 	for in, want := range map[string]string{"v0.2.0": "0.2.0", "0.2.0": "0.2.0", "v1.0.0-rc.1": "1.0.0-rc.1", "v1.2.3+build.5": "1.2.3+build.5"} {
-		if got, err := ChartVersion(in); err != nil || got != want {
+		if got, err := chartrelease.ChartVersion(in); err != nil || got != want {
 			t.Errorf("ChartVersion(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "dev", "0.2", "v1.2.3.4", "v01.2.3", "latest", "1.2.3-"} {
-		if _, err := ChartVersion(bad); err == nil || !strings.Contains(err.Error(), "SemVer") {
+		if _, err := chartrelease.ChartVersion(bad); err == nil || !strings.Contains(err.Error(), "SemVer") {
 			t.Errorf("ChartVersion(%q) = %v, want a SemVer error", bad, err)
 		}
 	}
@@ -42,11 +44,11 @@ func TestChartVersion(t *testing.T) {
 
 func packaged(t *testing.T, version string, modTime time.Time) (string, []byte) {
 	t.Helper()
-	ch, err := Load(chartDir, version)
+	ch, err := chartrelease.Load(chartDir, version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, data, err := Package(ch, modTime)
+	name, data, err := chartrelease.Package(ch, modTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func TestPackage(t *testing.T) {
 	}
 
 	// The Helm SDK's own archive of the same chart holds the same files in the same order.
-	helmChart, err := Load(chartDir, "v0.2.0")
+	helmChart, err := chartrelease.Load(chartDir, "v0.2.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,15 +146,15 @@ func TestPush(t *testing.T) {
 	reg := ocitest.Start(t)
 	creds := filepath.Join(t.TempDir(), "config.json")
 	_, data := packaged(t, "v0.2.0", epoch)
-	o := PushOptions{PlainHTTP: true, CredentialsFile: creds, Created: epoch, HTTPClient: &http.Client{}}
-	p, err := Push(data, reg.URL(), o)
+	o := chartrelease.PushOptions{PlainHTTP: true, CredentialsFile: creds, Created: epoch, HTTPClient: &http.Client{}}
+	p, err := chartrelease.Push(data, reg.URL(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Ref != reg.Host+"/charts/bbr:0.2.0" || !strings.HasPrefix(p.Digest, "sha256:") || len(p.Digest) != 71 {
 		t.Fatalf("pushed %+v", p)
 	}
-	again, err := Push(data, reg.URL()+"/", o)
+	again, err := chartrelease.Push(data, reg.URL()+"/", o)
 	if err != nil || again.Digest != p.Digest {
 		t.Fatalf("second push: %+v, %v; first digest %s", again, err, p.Digest)
 	}
@@ -177,7 +179,7 @@ func TestPush(t *testing.T) {
 		reg.URL() + "/bbr:0.2.0":   "names a tag or digest",
 		reg.URL() + "@" + p.Digest: "names a tag or digest",
 	} {
-		if _, err := Push(data, dest, o); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := chartrelease.Push(data, dest, o); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Push to %s: %v, want %q", dest, err, want)
 		}
 	}

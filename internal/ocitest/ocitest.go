@@ -22,15 +22,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory" // the "inmemory" storage driver
+	"github.com/igw-dev/igw/internal/chartrelease"
 	"github.com/sirupsen/logrus"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/registry"
 )
 
 // Repository is the path under the registry host that charts are pushed to, as in
@@ -137,21 +137,17 @@ func (r *Registry) PushChart(dir, version string) (ref, pushed string, err error
 	if err != nil {
 		return "", "", fmt.Errorf("ocitest: loading chart %s: %w", dir, err)
 	}
-	data, err := packageChart(ch, version, r.dir)
+	data, err := packageChart(ch, version)
 	if err != nil {
 		return "", "", err
 	}
-	client, err := r.client()
+	// An empty credentials file of its own, so no stored login is read or written.
+	_, err = chartrelease.Push(data, r.URL(), chartrelease.PushOptions{PlainHTTP: true,
+		CredentialsFile: filepath.Join(r.dir, "registry-config.json"), HTTPClient: &http.Client{}})
 	if err != nil {
-		return "", "", err
+		return "", "", fmt.Errorf("ocitest: %w", err)
 	}
-	name, pushed := ch.Metadata.Name, ch.Metadata.Version
-	// Helm turns a "+" in the version into "_" in the tag itself.
-	target := fmt.Sprintf("%s/%s/%s:%s", r.Host, Repository, name, pushed)
-	if _, err := client.Push(data, target); err != nil {
-		return "", "", fmt.Errorf("ocitest: pushing %s: %w", target, err)
-	}
-	return r.Ref(name), pushed, nil
+	return r.Ref(ch.Metadata.Name), ch.Metadata.Version, nil
 }
 
 // MustPushChart is PushChart that fails the test on error.
@@ -164,34 +160,18 @@ func (r *Registry) MustPushChart(t testing.TB, dir, version string) (ref, pushed
 	return ref, pushed
 }
 
-// packageChart writes the chart as a .tgz under scratch, as `helm package` does, and returns its
-// bytes. A non-empty version replaces the chart's.
-func packageChart(ch *chart.Chart, version, scratch string) ([]byte, error) {
+// packageChart packages the chart as `helm package` does and returns its bytes. A non-empty
+// version replaces the chart's.
+func packageChart(ch *chart.Chart, version string) ([]byte, error) {
 	if version != "" {
 		ch.Metadata.Version = version
 	}
 	if err := ch.Validate(); err != nil {
 		return nil, fmt.Errorf("ocitest: chart %s: %w", ch.Name(), err)
 	}
-	out, err := os.MkdirTemp(scratch, "igw-ocitest-pkg-")
+	_, data, err := chartrelease.Package(ch, time.Unix(0, 0))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ocitest: %w", err)
 	}
-	defer os.RemoveAll(out)
-	path, err := chartutil.Save(ch, out)
-	if err != nil {
-		return nil, fmt.Errorf("ocitest: packaging chart %s: %w", ch.Name(), err)
-	}
-	return os.ReadFile(path)
-}
-
-// client is a Helm registry client for this registry: plain HTTP, an empty credentials file of
-// its own (so no stored login is read or written), output discarded.
-func (r *Registry) client() (*registry.Client, error) {
-	return registry.NewClient(
-		registry.ClientOptPlainHTTP(),
-		registry.ClientOptWriter(io.Discard),
-		registry.ClientOptCredentialsFile(filepath.Join(r.dir, "registry-config.json")),
-		registry.ClientOptHTTPClient(&http.Client{}),
-	)
+	return data, nil
 }

@@ -56,7 +56,7 @@ func (r *ChartRepo) AddChart(dir, version string) (name, added string, err error
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	data, err := packageChart(ch, "", os.TempDir())
+	data, err := packageChart(ch, "")
 	if err != nil {
 		return "", "", err
 	}
